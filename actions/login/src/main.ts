@@ -1,0 +1,161 @@
+import * as core from '@actions/core';
+import {
+  dockerLogin,
+  dockerLogout,
+  fetchJobToken,
+  type Identity,
+  internalTokenUrl,
+  parseToken,
+  type Secrets,
+  type Token,
+  ToolkitClient,
+} from '../../../packages/core/src/index.js';
+import { ActionLog, maskedSecrets, rawInput } from '../../common/src/github.js';
+import { DEFAULT_API_URL, type LoginInputs, parseLoginInputs } from './context.js';
+import { STATE } from './state.js';
+
+/**
+ * The main step. Its order is the security argument of the action:
+ * 1. mask every form of the raw token input, before anything can print;
+ * 2. parse and validate every input (a bad one fails here, with nothing done yet);
+ * 3. fetch the in-job token when asked, and mask it too;
+ * 4. verify the token with GET /v1/me (fail fast on 401/403, retry 5xx);
+ * 5. log Docker in to each registry, recording each success in state at once so that post can undo
+ *    exactly those even if main dies half-way;
+ * 6. export EAI_TOKEN only once every login worked: a step that fails leaves nothing exported, and
+ *    main logs out of whatever it had logged in to (no half-done state, whatever post-if says);
+ * 7. outputs and the job summary.
+ */
+export async function runMain(): Promise<void> {
+  const secrets = maskedSecrets();
+  const log = new ActionLog(secrets);
+  maskRawInput(rawInput('token'), secrets);
+  core.saveState(STATE.isPost, 'true');
+
+  const loggedIn: string[] = [];
+  try {
+    const inputs = parseLoginInputs(rawInput);
+    for (const warning of inputs.warnings) log.warning(warning);
+    const token = inputs.token ?? (await fetchInJobToken(inputs, secrets, log));
+
+    const identity = inputs.verify ? await verify(inputs, token, log) : undefined;
+
+    core.saveState(STATE.logout, String(inputs.logout));
+    for (const host of inputs.registries) {
+      await log.group(`Docker login to ${host}`, async () => {
+        const { output } = await dockerLogin(host, token, { secrets });
+        if (output.trim()) log.info(output.trim());
+      });
+      loggedIn.push(host);
+      core.saveState(STATE.registries, JSON.stringify(loggedIn));
+    }
+
+    if (inputs.exportEnv) exportEnvironment(inputs, token);
+    core.setOutput('identity', identity ? displayName(identity) : '');
+    core.setOutput('account', identity?.account ?? '');
+    core.setOutput('registries', inputs.registries.join(','));
+    await writeSummary(inputs, identity, log);
+  } catch (error) {
+    await rollBack(loggedIn, log);
+    log.fail(error);
+  }
+}
+
+/**
+ * Registers the token input with the masker whatever its shape: a value the parser will refuse (a
+ * newline inside, a stray space) is still a secret, so its trimmed form and each of its lines are masked.
+ */
+function maskRawInput(raw: string, secrets: Secrets): void {
+  const trimmed = raw.trim();
+  if (!trimmed) return;
+  secrets.add(trimmed);
+  for (const line of trimmed.split(/\r?\n/)) {
+    if (line.trim()) secrets.add(line.trim());
+  }
+  // A valid token's canonical forms (each half of a role key, base64 of console:TOKEN) come from the same
+  // trimmed value, so they are already registered; nothing else about the token is printed before this.
+  try {
+    secrets.add(parseToken(trimmed).token);
+  } catch {
+    // refused shapes are reported by parseLoginInputs, with a message that names the input
+  }
+}
+
+async function fetchInJobToken(inputs: LoginInputs, secrets: Secrets, log: ActionLog): Promise<Token> {
+  const url = inputs.jobTokenUrl || internalTokenUrl(inputs.apiUrl);
+  log.info(`Fetching the short-lived in-job token from ${url}`);
+  const value = await fetchJobToken(url);
+  secrets.add(value);
+  return parseToken(value, 'the in-job token endpoint').token;
+}
+
+async function verify(inputs: LoginInputs, token: Token, log: ActionLog): Promise<Identity> {
+  const client = new ToolkitClient({
+    apiUrl: inputs.apiUrl,
+    token: token.value,
+    redact: (text) => log.secrets.redact(text),
+    onRetry: ({ call, attempt, delayMs, reason }) =>
+      log.info(`${call} failed (${reason}); attempt ${attempt + 1} in ${(delayMs / 1000).toFixed(1)} s`),
+  });
+  const identity = await client.me();
+  log.info(
+    `Token verified: ${displayName(identity)}${identity.account ? ` (account ${identity.account})` : ''}`,
+  );
+  return identity;
+}
+
+function exportEnvironment(inputs: LoginInputs, token: Token): void {
+  core.exportVariable('EAI_TOKEN', token.value);
+  // The eai CLI and actions/job find a non-default console through EAI_CONSOLE_URL.
+  if (inputs.apiUrl !== DEFAULT_API_URL) core.exportVariable('EAI_CONSOLE_URL', inputs.apiUrl);
+}
+
+async function rollBack(loggedIn: string[], log: ActionLog): Promise<void> {
+  for (const host of [...loggedIn].reverse()) {
+    try {
+      await dockerLogout(host);
+      log.info(`Logged out of ${host} (the step failed)`);
+    } catch (error) {
+      log.warning(`Could not log out of ${host}: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  if (loggedIn.length > 0) core.saveState(STATE.registries, '[]');
+}
+
+function displayName(identity: Identity): string {
+  return String(identity.fullName ?? identity.name ?? identity.id);
+}
+
+async function writeSummary(
+  inputs: LoginInputs,
+  identity: Identity | undefined,
+  log: ActionLog,
+): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return;
+  const rows = [
+    ['Identity', identity ? displayName(identity) : 'not verified (verify: false)'],
+    ['Account', identity?.account ?? '-'],
+    ['Registries', inputs.registries.length ? inputs.registries.join(', ') : 'none'],
+    ['EAI_TOKEN exported', inputs.exportEnv ? 'yes (masked)' : 'no'],
+    [
+      'Post step',
+      inputs.logout && inputs.registries.length
+        ? `docker logout of ${inputs.registries.join(', ')}`
+        : 'nothing to log out of',
+    ],
+  ];
+  try {
+    await core.summary
+      .addHeading('Toolkit login', 3)
+      .addTable([
+        [
+          { data: 'what', header: true },
+          { data: 'value', header: true },
+        ],
+        ...rows.map(([what, value]) => [what, log.secrets.redact(value)]),
+      ])
+      .write();
+  } catch (error) {
+    log.debug(`Could not write the job summary: ${String(error)}`);
+  }
+}
