@@ -50,6 +50,8 @@ export interface RunActionOptions {
   onSpawn?: (pid: number, phase: Phase) => void;
   /** Called for every output line as it arrives (e.g. to abort when the step is ready). */
   onOutput?: (line: OutputLine, phase: Phase) => void;
+  /** Stands for the job's later steps: runs after main and before post (e.g. to inspect Docker's config). */
+  betweenSteps?: (main: PhaseResult) => Promise<void> | void;
   /**
    * Cancels the workflow like the runner does: SIGINT to the step's process, SIGTERM after cancelGraceMs,
    * SIGKILL to its process group 2.5 s later. A post step whose post-if allows it still runs afterwards.
@@ -671,6 +673,7 @@ export async function runAction(options: RunActionOptions): Promise<RunActionRes
       },
     });
 
+    await options.betweenSteps?.(main);
     let post: PhaseResult | undefined;
     let postSkipped = false;
     if (manifest.post && options.post !== false) {

@@ -59,8 +59,8 @@ describe('parseLoginInputs', () => {
   });
 
   it.each([
-    [{ token: '' }, /input "token"/],
-    [{ token: 'a b' }, /input "token"/],
+    [{ token: '' }, /input "token"/i],
+    [{ token: 'a b' }, /input "token"/i],
     [{ 'token-source': 'file' }, /Input "token-source" must be one of input, job, got "file"/],
     [{ 'token-source': 'job' }, /"token" and "token-source: job" were both given/],
     [
@@ -70,14 +70,14 @@ describe('parseLoginInputs', () => {
     [{ verify: 'yes' }, /Input "verify" must be true or false, got "yes"/],
     [{ 'export-env': '' }, /Input "export-env" must be true or false, got an empty value/],
     [{ logout: '1' }, /Input "logout" must be true or false/],
-    [{ 'api-url': 'http://console.example.com' }, /input "api-url"/],
-    [{ 'api-url': 'ftp://console.example.com' }, /input "api-url"/],
+    [{ 'api-url': 'http://console.example.com' }, /input "api-url"/i],
+    [{ 'api-url': 'ftp://console.example.com' }, /input "api-url"/i],
     [{ 'api-url': 'https://a\nhttps://b' }, /Input "api-url" must be a single line/],
-    [{ registry: 'regualr' }, /input "registry"/],
-    [{ registry: 'none,regular' }, /input "registry"/],
-    [{ registry: 'https://reg.example.com' }, /input "registry"/],
-    [{ 'registry-host': 'reg.example.com/path' }, /input "registry-host"/],
-    [{ 'volatile-registry-host': 'bad host' }, /input "volatile-registry-host"/],
+    [{ registry: 'regualr' }, /input "registry"/i],
+    [{ registry: 'none,regular' }, /input "registry"/i],
+    [{ registry: 'https://reg.example.com' }, /input "registry"/i],
+    [{ 'registry-host': 'reg.example.com/path' }, /input "registry-host"/i],
+    [{ 'volatile-registry-host': 'bad host' }, /input "volatile-registry-host"/i],
   ])('refuses %j', (inputs, message) => {
     let caught: unknown;
     try {
