@@ -84,7 +84,6 @@ describe('running and ending', () => {
   it('expands environmentVars and the job variables; unknown commands print nothing', async () => {
     const job = await submit(fast.url, {
       image: 'x',
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell script, not a template
       command: sh('pip install -r requirements.txt\necho "$GREETING from ${EAI_JOB_ID}"'),
       environmentVars: ['GREETING=hello'],
     });
