@@ -15,6 +15,7 @@ import {
   retryPolicyWith,
   withRetry,
 } from './retry.js';
+import { Secrets } from './secrets.js';
 
 /** Per-attempt timeout (connect + headers + body) when none is given. */
 export const DEFAULT_TIMEOUT_MS = 30_000;
@@ -626,31 +627,9 @@ function serverMessageOf(body: string, transport: Transport): string | undefined
   return text === '' ? undefined : text;
 }
 
-/** Every form a token can take in text (see Secrets in the design); longest first so no form is left half-replaced. */
-function secretForms(secret: string): string[] {
-  const forms = new Set<string>();
-  const addWithEncodings = (value: string) => {
-    if (!value) return;
-    forms.add(value);
-    forms.add(encodeURIComponent(value));
-    forms.add(JSON.stringify(value).slice(1, -1));
-    for (const raw of [value, `console:${value}`]) {
-      const b64 = Buffer.from(raw).toString('base64');
-      forms.add(b64);
-      forms.add(b64.replace(/=+$/, ''));
-      forms.add(Buffer.from(raw).toString('base64url'));
-    }
-  };
-  addWithEncodings(secret);
-  const parts = secret.split(':');
-  if (parts.length === 2) parts.forEach(addWithEncodings);
-  return [...forms].filter((f) => f.length > 0).sort((a, b) => b.length - a.length);
-}
-
+/** Removes every form (see `formsOf`) of each secret the transport knows from a text. */
 function scrubSecrets(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) {
-    for (const form of secretForms(secret)) out = out.split(form).join('***');
-  }
-  return out;
+  const known = new Secrets();
+  for (const secret of secrets) known.add(secret);
+  return known.redact(text);
 }

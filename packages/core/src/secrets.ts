@@ -10,10 +10,10 @@ function encodings(text: string): string[] {
   return [encodeURIComponent(text), JSON.stringify(text).slice(1, -1)];
 }
 
-/** Base64 with and without its '=' padding: some tools log it unpadded. */
+/** Base64 with and without its '=' padding (some tools log it unpadded), and its URL-safe variant. */
 function base64Forms(text: string): string[] {
   const padded = Buffer.from(text, 'utf8').toString('base64');
-  return [padded, padded.replace(/=+$/, '')];
+  return [padded, padded.replace(/=+$/, ''), Buffer.from(text, 'utf8').toString('base64url')];
 }
 
 /**

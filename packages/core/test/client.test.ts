@@ -796,7 +796,7 @@ describe('ToolkitClient: NODE_EXTRA_CA_CERTS', () => {
   /** Compiles the client to plain ESM in `dir` so a child process can run it with its own environment. */
   async function compileClient(dir: string): Promise<void> {
     const undiciEntry = pathToFileURL(path.resolve(here, '../../../node_modules/undici/index.js')).href;
-    for (const name of ['client', 'retry', 'errors']) {
+    for (const name of ['client', 'retry', 'errors', 'secrets', 'token']) {
       const { code } = transformFileSync(path.join(srcDir, `${name}.ts`), {
         jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
         module: { type: 'es6' },
