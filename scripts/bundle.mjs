@@ -12,8 +12,10 @@ const root = new URL('..', import.meta.url).pathname;
 /** Entry point → the dist folder it is bundled into. */
 export const BUNDLES = [
   ['actions/login/src/index.ts', 'actions/login/dist'],
+  ['actions/job/src/index.ts', 'actions/job/dist'],
   ['packages/emulator/src/bin.ts', 'packages/emulator/dist'],
   ['test/support/demo.ts', 'test/support/dist'],
+  ['packages/cli/src/index.ts', 'packages/cli/dist'],
 ];
 
 async function build(entry, outDir) {

@@ -18,10 +18,10 @@ interface Budget {
 
 // MB and KB are decimal (10^6, 10^3 bytes), as in `npm run bench` and README.
 const BUDGETS: Budget[] = [
-  // actions/login measured 659 KB (minified ncc ESM; about 0.58 MB of it is undici, the rest core,
-  // @actions/core and @actions/exec). Another action built on the same core lands near it.
-  { folder: /^actions\/[^/]+\/dist$/, what: 'each action', bytes: 800_000 },
-  // core + undici + the commands, without @actions/*: expected near the actions'.
+  // actions/login measured 675 KB (minified ncc ESM; about 0.58 MB of it is undici, the rest core,
+  // @actions/core and @actions/exec); actions/job 806 KB (the same, plus `yaml` for spec files).
+  { folder: /^actions\/[^/]+\/dist$/, what: 'each action', bytes: 900_000 },
+  // core + undici + yaml + the commands + the emulator, without @actions/*: 823 KB measured.
   { folder: /^packages\/cli\/dist$/, what: 'the CLI', bytes: 1_000_000 },
   // Node built-ins only: 36 KB measured; past 100 KB it has pulled in a dependency.
   { folder: /^packages\/emulator\/dist$/, what: 'the emulator', bytes: 100_000 },
