@@ -2,6 +2,7 @@ import {
   assertSafeApiUrl,
   buildJobSpec,
   fieldNames,
+  JOB_SPEC_FIELD_KEBAB,
   type JobSpec,
   type JobSpecFields,
   type PollPolicy,
@@ -40,26 +41,6 @@ export interface JobInputs {
   warnings: string[];
 }
 
-/** The raw JobSpec fields, each read from its input (kebab-case, as `fieldNames('input')` names them). */
-const FIELD_INPUTS: Record<keyof JobSpecFields, string> = {
-  image: 'image',
-  command: 'command',
-  env: 'env',
-  data: 'data',
-  cpu: 'cpu',
-  mem: 'mem',
-  gpu: 'gpu',
-  gpuMem: 'gpu-mem',
-  gpuModel: 'gpu-model',
-  name: 'name',
-  tags: 'tags',
-  role: 'role',
-  restartable: 'restartable',
-  preemptable: 'preemptable',
-  maxRunTime: 'max-run-time',
-  workdir: 'workdir',
-};
-
 /** Parses the inputs (and EAI_TOKEN / EAI_CONSOLE_URL from `env`); throws a usage ToolkitCiError naming the input. */
 export function parseJobInputs(read: InputReader, env: NodeJS.ProcessEnv = {}): JobInputs {
   const tokenSource = choiceInput(read, 'token-source', ['input', 'job'] as const);
@@ -78,7 +59,7 @@ export function parseJobInputs(read: InputReader, env: NodeJS.ProcessEnv = {}): 
   }
 
   const fields = Object.fromEntries(
-    Object.entries(FIELD_INPUTS).map(([field, input]) => [field, read(input)]),
+    Object.entries(JOB_SPEC_FIELD_KEBAB).map(([field, input]) => [field, read(input)]),
   ) as JobSpecFields;
 
   return {

@@ -44,7 +44,13 @@ export function parseLoginInputs(read: InputReader): LoginInputs {
   }
 
   const apiUrl = lineInput(read, 'api-url') || DEFAULT_API_URL;
-  assertSafeApiUrl(apiUrl, 'input "api-url"');
+  const parsedApiUrl = assertSafeApiUrl(apiUrl, 'input "api-url"');
+  // Checked here too (the client refuses it later), so verify: false cannot export it as EAI_CONSOLE_URL.
+  if (parsedApiUrl.search || parsedApiUrl.hash) {
+    throw new ToolkitCiError('usage', 'Input "api-url" must not contain a query or a fragment', {
+      hint: `Give the API base only, e.g. ${parsedApiUrl.origin}${parsedApiUrl.pathname.replace(/\/+$/, '')}`,
+    });
+  }
   const jobTokenUrl = lineInput(read, 'job-token-url');
   if (jobTokenUrl) {
     if (tokenSource !== 'job') {

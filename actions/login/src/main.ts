@@ -113,7 +113,9 @@ function exportEnvironment(inputs: LoginInputs, token: Token): void {
 async function rollBack(loggedIn: string[], log: ActionLog): Promise<void> {
   for (const host of [...loggedIn].reverse()) {
     try {
-      await dockerLogout(host);
+      // With the secrets, so docker's environment is stripped of INPUT_TOKEN (the token reaches docker on
+      // stdin only, and a logout needs it not at all).
+      await dockerLogout(host, { secrets: log.secrets });
       log.info(`Logged out of ${host} (the step failed)`);
     } catch (error) {
       log.warning(`Could not log out of ${host}: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
 import { dockerLogout, Secrets } from '../../../packages/core/src/index.js';
-import { ActionLog } from '../../common/src/github.js';
+import { ActionLog, rawInput } from '../../common/src/github.js';
 import { STATE } from './state.js';
 
 /**
@@ -9,9 +9,13 @@ import { STATE } from './state.js';
  * decided by the steps that did the work.
  */
 export async function runPost(): Promise<void> {
-  // The token is not needed here, but EAI_TOKEN (exported by main) is masked in anything post prints.
+  // The token is not needed here, but the runner hands post the inputs again (INPUT_TOKEN) and main may have
+  // exported EAI_TOKEN: both are redacted in anything post prints and kept out of docker's environment
+  // (main may have failed before exporting, or been cancelled half-way, with logins still to undo).
   const secrets = new Secrets();
-  if (process.env.EAI_TOKEN) secrets.add(process.env.EAI_TOKEN);
+  for (const value of [process.env.EAI_TOKEN, rawInput('token')]) {
+    if (value?.trim()) secrets.add(value.trim());
+  }
   const log = new ActionLog(secrets);
 
   if (core.getState(STATE.logout) === 'false') {

@@ -122,10 +122,16 @@ export function assertSafeApiUrl(apiUrl: string, what = 'api-url'): URL {
     });
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ToolkitCiError('usage', `${what} must use https (it uses ${url.protocol.replace(/:$/, '')})`);
+    throw new ToolkitCiError('usage', `${what} must use https (it uses ${url.protocol.replace(/:$/, '')})`, {
+      hint: url.host
+        ? `Use https://${url.host}`
+        : 'Use an absolute URL such as https://console.elementai.com',
+    });
   }
   if (url.username || url.password) {
-    throw new ToolkitCiError('usage', `${what} must not contain a user name or password`);
+    throw new ToolkitCiError('usage', `${what} must not contain a user name or password`, {
+      hint: 'Remove the user name and password from the URL: the token is sent in a header, never in the URL',
+    });
   }
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
     throw new ToolkitCiError(

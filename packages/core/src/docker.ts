@@ -175,10 +175,16 @@ const UNREACHABLE: ReadonlyArray<[RegExp, string]> = [
   [/Client\.Timeout|context deadline exceeded|TLS handshake timeout/i, 'timeout'],
   [/network is unreachable|no route to host/i, 'network unreachable'],
   [/connection reset|unexpected EOF/i, 'connection reset'],
+  [/": EOF$/, 'connection closed by the registry'],
   [/proxyconnect/i, 'proxy error'],
   [/server gave HTTP response to HTTPS client/i, 'TLS error: the server answered in plain HTTP'],
   [/x509:|tls:|certificate/i, 'TLS error'],
 ];
+
+/** docker's note that it is falling back from one endpoint (https) to the next (http). */
+const FALLBACK_NOTE = /level=info msg="Error logging in to endpoint, trying next endpoint"/;
+/** docker's words for a 5xx answer to the login request, e.g. "failed with status: 503 Service Unavailable". */
+const SERVER_ERROR = /failed with status: (5\d\d[^"\n]*)/;
 
 /** Maps a failed `docker login` to an auth, unreachable or docker error from what docker printed. */
 function loginError(registry: string, run: RunResult): ToolkitCiError {
@@ -194,8 +200,24 @@ function loginError(registry: string, run: RunResult): ToolkitCiError {
         'on the registry',
     });
   }
+  // On a loopback registry docker tries https, notes the failure at level=info and falls back to http: that
+  // note ("server gave HTTP response to HTTPS client") is not why the login failed, so only the other lines
+  // are searched for the reason.
+  const decisive = run.output
+    .split(/\r?\n/)
+    .filter((line) => !FALLBACK_NOTE.test(line))
+    .join('\n');
+  const serverError = lastLineMatching(decisive, SERVER_ERROR);
+  if (serverError !== undefined) {
+    const status = SERVER_ERROR.exec(serverError)?.[1]?.trim();
+    return new ToolkitCiError(
+      'unreachable',
+      `Registry ${registry} is unreachable (the registry answered HTTP ${status}): ${serverError}`,
+      { hint: 'The registry is down or overloaded: run the job again later' },
+    );
+  }
   for (const [pattern, reason] of UNREACHABLE) {
-    const line = lastLineMatching(run.output, pattern);
+    const line = lastLineMatching(decisive, pattern);
     if (line !== undefined) {
       return new ToolkitCiError('unreachable', `Registry ${registry} is unreachable (${reason}): ${line}`, {
         hint:
