@@ -1,4 +1,4 @@
-import { ToolkitCiError } from '../../../packages/core/src/index.js';
+import { assertSafeApiUrl, ToolkitCiError } from '../../../packages/core/src/index.js';
 
 /** Reads one raw input; the GitHub adapter passes `core.getInput`, tests pass a plain map. */
 export type InputReader = (name: string) => string;
@@ -39,6 +39,19 @@ export function lineInput(read: InputReader, name: string): string {
     });
   }
   return value;
+}
+
+/** `job-token-url`: '' (derive it from api-url) or a safe URL, and only meaningful with `token-source: job`. */
+export function jobTokenUrlInput(read: InputReader, tokenSource: 'input' | 'job'): string {
+  const url = lineInput(read, 'job-token-url');
+  if (!url) return '';
+  if (tokenSource !== 'job') {
+    throw new ToolkitCiError('usage', 'Input "job-token-url" is only used with "token-source: job"', {
+      hint: 'Remove "job-token-url", or set "token-source: job"',
+    });
+  }
+  assertSafeApiUrl(url, 'input "job-token-url"');
+  return url;
 }
 
 // Values quoted in errors are non-secret inputs; still, keep them short.

@@ -1,33 +1,13 @@
-import {
-  fetchJobToken,
-  internalTokenUrl,
-  JobClient,
-  parseToken,
-  type Secrets,
-  ToolkitClient,
-} from '../../../packages/core/src/index.js';
+import { JobClient, type Secrets, ToolkitClient } from '../../../packages/core/src/index.js';
 import { rawInput } from '../../common/src/github.js';
+import { inJobTokenSource } from '../../common/src/in-job-token.js';
 import type { JobInputs } from './context.js';
 import type { JobLog } from './log.js';
 
-/**
- * Registers the token input and EAI_TOKEN with the masker whatever their shape: a value the parser will
- * refuse is still a secret, so its trimmed form and each of its lines are masked too. Called first thing.
- */
+/** Registers the token input and EAI_TOKEN with the masker whatever their shape; called first thing. */
 export function maskTokenSources(secrets: Secrets): void {
-  for (const raw of [rawInput('token'), process.env.EAI_TOKEN ?? '']) {
-    const trimmed = raw.trim();
-    if (!trimmed) continue;
-    secrets.add(trimmed);
-    for (const line of trimmed.split(/\r?\n/)) {
-      if (line.trim()) secrets.add(line.trim());
-    }
-    try {
-      secrets.add(parseToken(trimmed).token);
-    } catch {
-      // refused shapes are reported by parseJobInputs, with a message that names the input
-    }
-  }
+  secrets.addRaw(rawInput('token'));
+  secrets.addRaw(process.env.EAI_TOKEN ?? '');
 }
 
 /**
@@ -41,13 +21,8 @@ export async function connectJobClient(
   let token = inputs.token?.value;
   let refreshToken: (() => Promise<string>) | undefined;
   if (token === undefined) {
-    const url = inputs.jobTokenUrl || internalTokenUrl(inputs.apiUrl);
-    refreshToken = async () => {
-      log.info(`Fetching the short-lived in-job token from ${url}`);
-      const value = await fetchJobToken(url);
-      log.secrets.add(value);
-      return parseToken(value, 'the in-job token endpoint').token.value;
-    };
+    const fetchToken = inJobTokenSource(inputs, log);
+    refreshToken = async () => (await fetchToken()).value;
     token = await refreshToken();
   }
   const client = new ToolkitClient({

@@ -1,6 +1,7 @@
 import {
-  assertSafeApiUrl,
+  assertApiBaseUrl,
   buildJobSpec,
+  DEFAULT_API_URL,
   fieldNames,
   JOB_SPEC_FIELD_KEBAB,
   type JobSpec,
@@ -11,9 +12,13 @@ import {
   ToolkitCiError,
 } from '../../../packages/core/src/index.js';
 import { loadJobSpecFile } from '../../../packages/core/src/job-spec-file.js';
-import { booleanInput, choiceInput, type InputReader, lineInput } from '../../common/src/inputs.js';
-
-export const DEFAULT_API_URL = 'https://console.elementai.com';
+import {
+  booleanInput,
+  choiceInput,
+  type InputReader,
+  jobTokenUrlInput,
+  lineInput,
+} from '../../common/src/inputs.js';
 
 /** Every input of actions/job, parsed and validated once, before any request is made. */
 export interface JobInputs {
@@ -47,16 +52,8 @@ export function parseJobInputs(read: InputReader, env: NodeJS.ProcessEnv = {}): 
   const { token, tokenOrigin, warnings } = readToken(read, env, tokenSource);
 
   const apiUrl = lineInput(read, 'api-url') || (env.EAI_CONSOLE_URL ?? '').trim() || DEFAULT_API_URL;
-  assertSafeApiUrl(apiUrl, lineInput(read, 'api-url') ? 'input "api-url"' : 'EAI_CONSOLE_URL');
-  const jobTokenUrl = lineInput(read, 'job-token-url');
-  if (jobTokenUrl) {
-    if (tokenSource !== 'job') {
-      throw new ToolkitCiError('usage', 'Input "job-token-url" is only used with "token-source: job"', {
-        hint: 'Remove "job-token-url", or set "token-source: job"',
-      });
-    }
-    assertSafeApiUrl(jobTokenUrl, 'input "job-token-url"');
-  }
+  assertApiBaseUrl(apiUrl, lineInput(read, 'api-url') ? 'input "api-url"' : 'EAI_CONSOLE_URL');
+  const jobTokenUrl = jobTokenUrlInput(read, tokenSource);
 
   const fields = Object.fromEntries(
     Object.entries(JOB_SPEC_FIELD_KEBAB).map(([field, input]) => [field, read(input)]),

@@ -1,8 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from '@jest/globals';
 import { parse as parseYaml } from 'yaml';
-import { JOB_SPEC_FIELD_KEBAB, ToolkitCiError } from '../../../packages/core/src/index.js';
-import { DEFAULT_API_URL, parseJobInputs } from '../src/context.js';
+import { DEFAULT_API_URL, JOB_SPEC_FIELD_KEBAB, ToolkitCiError } from '../../../packages/core/src/index.js';
+import { parseJobInputs } from '../src/context.js';
 
 const ACTION_YML = new URL('../action.yml', import.meta.url);
 

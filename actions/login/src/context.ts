@@ -1,14 +1,19 @@
 import {
-  assertSafeApiUrl,
+  assertApiBaseUrl,
+  DEFAULT_API_URL,
   parseToken,
   resolveRegistries,
   type Token,
   ToolkitCiError,
   validateRegistryHost,
 } from '../../../packages/core/src/index.js';
-import { booleanInput, choiceInput, type InputReader, lineInput } from '../../common/src/inputs.js';
-
-export const DEFAULT_API_URL = 'https://console.elementai.com';
+import {
+  booleanInput,
+  choiceInput,
+  type InputReader,
+  jobTokenUrlInput,
+  lineInput,
+} from '../../common/src/inputs.js';
 
 /** Every input of actions/login, parsed and validated once, before anything else happens. */
 export interface LoginInputs {
@@ -44,22 +49,9 @@ export function parseLoginInputs(read: InputReader): LoginInputs {
   }
 
   const apiUrl = lineInput(read, 'api-url') || DEFAULT_API_URL;
-  const parsedApiUrl = assertSafeApiUrl(apiUrl, 'input "api-url"');
-  // Checked here too (the client refuses it later), so verify: false cannot export it as EAI_CONSOLE_URL.
-  if (parsedApiUrl.search || parsedApiUrl.hash) {
-    throw new ToolkitCiError('usage', 'Input "api-url" must not contain a query or a fragment', {
-      hint: `Give the API base only, e.g. ${parsedApiUrl.origin}${parsedApiUrl.pathname.replace(/\/+$/, '')}`,
-    });
-  }
-  const jobTokenUrl = lineInput(read, 'job-token-url');
-  if (jobTokenUrl) {
-    if (tokenSource !== 'job') {
-      throw new ToolkitCiError('usage', 'Input "job-token-url" is only used with "token-source: job"', {
-        hint: 'Remove "job-token-url", or set "token-source: job"',
-      });
-    }
-    assertSafeApiUrl(jobTokenUrl, 'input "job-token-url"');
-  }
+  // Checked here (the client checks again), so that verify: false cannot export a bad EAI_CONSOLE_URL.
+  assertApiBaseUrl(apiUrl, 'input "api-url"');
+  const jobTokenUrl = jobTokenUrlInput(read, tokenSource);
 
   const regular = lineInput(read, 'registry-host');
   const volatile = lineInput(read, 'volatile-registry-host');

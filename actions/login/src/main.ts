@@ -1,17 +1,15 @@
 import * as core from '@actions/core';
 import {
+  DEFAULT_API_URL,
   dockerLogin,
   dockerLogout,
-  fetchJobToken,
   type Identity,
-  internalTokenUrl,
-  parseToken,
-  type Secrets,
   type Token,
   ToolkitClient,
 } from '../../../packages/core/src/index.js';
 import { ActionLog, maskedSecrets, rawInput } from '../../common/src/github.js';
-import { DEFAULT_API_URL, type LoginInputs, parseLoginInputs } from './context.js';
+import { inJobTokenSource } from '../../common/src/in-job-token.js';
+import { type LoginInputs, parseLoginInputs } from './context.js';
 import { STATE } from './state.js';
 
 /**
@@ -29,14 +27,14 @@ import { STATE } from './state.js';
 export async function runMain(): Promise<void> {
   const secrets = maskedSecrets();
   const log = new ActionLog(secrets);
-  maskRawInput(rawInput('token'), secrets);
+  secrets.addRaw(rawInput('token'));
   core.saveState(STATE.isPost, 'true');
 
   const loggedIn: string[] = [];
   try {
     const inputs = parseLoginInputs(rawInput);
     for (const warning of inputs.warnings) log.warning(warning);
-    const token = inputs.token ?? (await fetchInJobToken(inputs, secrets, log));
+    const token = inputs.token ?? (await inJobTokenSource(inputs, log)());
 
     const identity = inputs.verify ? await verify(inputs, token, log) : undefined;
 
@@ -59,34 +57,6 @@ export async function runMain(): Promise<void> {
     await rollBack(loggedIn, log);
     log.fail(error);
   }
-}
-
-/**
- * Registers the token input with the masker whatever its shape: a value the parser will refuse (a
- * newline inside, a stray space) is still a secret, so its trimmed form and each of its lines are masked.
- */
-function maskRawInput(raw: string, secrets: Secrets): void {
-  const trimmed = raw.trim();
-  if (!trimmed) return;
-  secrets.add(trimmed);
-  for (const line of trimmed.split(/\r?\n/)) {
-    if (line.trim()) secrets.add(line.trim());
-  }
-  // A valid token's canonical forms (each half of a role key, base64 of console:TOKEN) come from the same
-  // trimmed value, so they are already registered; nothing else about the token is printed before this.
-  try {
-    secrets.add(parseToken(trimmed).token);
-  } catch {
-    // refused shapes are reported by parseLoginInputs, with a message that names the input
-  }
-}
-
-async function fetchInJobToken(inputs: LoginInputs, secrets: Secrets, log: ActionLog): Promise<Token> {
-  const url = inputs.jobTokenUrl || internalTokenUrl(inputs.apiUrl);
-  log.info(`Fetching the short-lived in-job token from ${url}`);
-  const value = await fetchJobToken(url);
-  secrets.add(value);
-  return parseToken(value, 'the in-job token endpoint').token;
 }
 
 async function verify(inputs: LoginInputs, token: Token, log: ActionLog): Promise<Identity> {

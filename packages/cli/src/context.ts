@@ -5,7 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import { isAbsolute, resolve } from 'node:path';
 import {
-  assertSafeApiUrl,
+  assertApiBaseUrl,
+  DEFAULT_API_URL,
   parseToken,
   type Secrets,
   type Token,
@@ -15,7 +16,6 @@ import {
 import { type ParsedValues, stringValue } from './args.js';
 import type { Output, TextSink } from './output.js';
 
-export const DEFAULT_API_URL = 'https://console.elementai.com';
 export const DEFAULT_TOKEN_ENV = 'EAI_TOKEN';
 
 /** The process around the CLI; tests pass their own. */
@@ -79,24 +79,11 @@ export async function readToken(values: ParsedValues, ctx: CliContext): Promise<
       });
     }
   }
-  registerRaw(raw, ctx.secrets);
+  ctx.secrets.addRaw(raw);
   const { token, warnings } = parseToken(raw, source);
   ctx.secrets.add(token);
   for (const warning of warnings) ctx.out.warning(warning);
   return token;
-}
-
-/**
- * Registers a raw token value whatever its shape: a value the parser will refuse (a line break inside, a
- * stray space) is still a secret, so its trimmed form and each of its lines are redacted too.
- */
-export function registerRaw(raw: string, secrets: Secrets): void {
-  const trimmed = raw.trim();
-  if (trimmed === '') return;
-  secrets.add(trimmed);
-  for (const line of trimmed.split(/\r?\n/)) {
-    if (line.trim() !== '') secrets.add(line.trim());
-  }
 }
 
 async function readTokenFile(path: string): Promise<string> {
@@ -126,9 +113,7 @@ export function resolveApiUrl(values: ParsedValues, env: NodeJS.ProcessEnv): str
       : fromEnv
         ? [fromEnv, 'EAI_CONSOLE_URL']
         : [DEFAULT_API_URL, 'api-url'];
-  const url = assertSafeApiUrl(value, what);
-  if (url.search || url.hash)
-    throw new ToolkitCiError('usage', `${what} must not contain a query or a fragment`);
+  const url = assertApiBaseUrl(value, what);
   return (url.origin + url.pathname).replace(/\/+$/, '');
 }
 

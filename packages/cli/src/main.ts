@@ -17,7 +17,7 @@ import { jobSpecs, runJob } from './commands/job.js';
 import { loginSpec, runLogin } from './commands/login.js';
 import { logoutSpec, runLogout } from './commands/logout.js';
 import { runWhoami, whoamiSpec } from './commands/whoami.js';
-import { type CliContext, type CliIo, DEFAULT_TOKEN_ENV, registerRaw } from './context.js';
+import { type CliContext, type CliIo, DEFAULT_TOKEN_ENV } from './context.js';
 import { Output } from './output.js';
 import { runPlugin } from './plugin.js';
 import { VERSION } from './version.js';
@@ -86,9 +86,9 @@ function commandKind(words: string[]): 'leaf' | 'group' | undefined {
  */
 export async function main(argv: readonly string[], io: CliIo): Promise<number> {
   const secrets = new Secrets();
-  registerRaw(io.env[DEFAULT_TOKEN_ENV] ?? '', secrets);
+  secrets.addRaw(io.env[DEFAULT_TOKEN_ENV] ?? '');
   // A token wrongly passed as --token VALUE is refused below; it must not be echoed on the way.
-  for (const value of tokenFlagValues(argv)) registerRaw(value, secrets);
+  for (const value of tokenFlagValues(argv)) secrets.addRaw(value);
   const quiet = argv.includes('-q') || argv.includes('--quiet');
   const out = new Output({ stdout: io.stdout, stderr: io.stderr, secrets, quiet });
   const ctx: CliContext = { io, out, secrets };
@@ -109,8 +109,7 @@ async function dispatch(ctx: CliContext, argv: readonly string[]): Promise<numbe
   const tokenEnvAt = rest.indexOf('--token-env');
   const tokenEnv =
     tokenEnvAt >= 0 ? rest[tokenEnvAt + 1] : rest.find((a) => a.startsWith('--token-env='))?.slice(12);
-  if (tokenEnv && /^[A-Za-z_][A-Za-z0-9_]*$/.test(tokenEnv))
-    registerRaw(ctx.io.env[tokenEnv] ?? '', ctx.secrets);
+  if (tokenEnv && /^[A-Za-z_][A-Za-z0-9_]*$/.test(tokenEnv)) ctx.secrets.addRaw(ctx.io.env[tokenEnv] ?? '');
 
   if (name === '') {
     if (rest.includes('--version') || rest.includes('-v')) {

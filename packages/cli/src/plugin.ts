@@ -11,7 +11,8 @@ import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import {
-  assertSafeApiUrl,
+  assertApiBaseUrl,
+  DEFAULT_API_URL,
   fieldNames,
   JOB_SPEC_FIELD_KEBAB,
   type JobSpecField,
@@ -31,7 +32,7 @@ import {
   timeoutMsFrom,
 } from './commands/job.js';
 import { performLogin } from './commands/login.js';
-import { type CliContext, DEFAULT_API_URL, registerRaw, toolkitClient } from './context.js';
+import { type CliContext, toolkitClient } from './context.js';
 import { shellQuote } from './export.js';
 
 /** The folder `docker_config: true` means, relative to the workspace. */
@@ -109,7 +110,7 @@ export function parsePluginSettings(env: NodeJS.ProcessEnv, workspace: string): 
   }
 
   const apiUrl = (get('api_url') || env.EAI_CONSOLE_URL?.trim() || DEFAULT_API_URL).replace(/\/+$/, '');
-  assertSafeApiUrl(apiUrl, 'setting "api_url"');
+  assertApiBaseUrl(apiUrl, 'setting "api_url"');
   const regular = get('registry_host');
   const volatile = get('volatile_registry_host');
   const registries = resolveRegistries(
@@ -231,8 +232,8 @@ export function workspaceOf(env: NodeJS.ProcessEnv, cwd: string): string {
 export async function runPlugin(ctx: CliContext): Promise<number> {
   const { env } = ctx.io;
   // The token is registered for redaction before anything can print, whatever its shape.
-  registerRaw(env.PLUGIN_TOKEN ?? '', ctx.secrets);
-  registerRaw(env.EAI_TOKEN ?? '', ctx.secrets);
+  ctx.secrets.addRaw(env.PLUGIN_TOKEN ?? '');
+  ctx.secrets.addRaw(env.EAI_TOKEN ?? '');
   const workspace = workspaceOf(env, ctx.io.cwd);
   const plan = parsePluginSettings(env, workspace);
   const { token, warnings } = parseToken(plan.rawToken, plan.tokenSource);

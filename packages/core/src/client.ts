@@ -24,6 +24,9 @@ const MAX_SERVER_MESSAGE_CHARS = 300;
 /** Only this much of an error body is read: enough for a message, not enough to hold a CI job on a huge page. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 
+/** Toolkit's API base; every adapter's default for api-url (EAI_CONSOLE_URL overrides it where read). */
+export const DEFAULT_API_URL = 'https://console.elementai.com';
+
 export interface ClientOptions {
   /** e.g. https://console.elementai.com (paths are '/v1/...'); a path prefix is kept. */
   apiUrl: string;
@@ -144,6 +147,20 @@ export function assertSafeApiUrl(apiUrl: string, what = 'api-url'): URL {
 }
 
 /**
+ * An API base URL: safe (see assertSafeApiUrl) and without a query or fragment, since call paths are
+ * appended to it. Adapters check their api-url with it while parsing inputs, before anything happens.
+ */
+export function assertApiBaseUrl(apiUrl: string, what = 'api-url'): URL {
+  const url = assertSafeApiUrl(apiUrl, what);
+  if (url.search || url.hash) {
+    throw new ToolkitCiError('usage', `${what} must not contain a query or a fragment`, {
+      hint: `Give the API base only, e.g. ${url.origin}${url.pathname.replace(/\/+$/, '')}`,
+    });
+  }
+  return url;
+}
+
+/**
  * Everything one HTTP exchange needs. Low-level: ToolkitClient and fetchJobToken build one; most code wants
  * ToolkitClient.
  */
@@ -241,10 +258,7 @@ export class ToolkitClient {
   readonly #ownsDispatcher: boolean;
 
   constructor(options: ClientOptions) {
-    const url = assertSafeApiUrl(options.apiUrl);
-    if (url.search || url.hash) {
-      throw new ToolkitCiError('usage', 'api-url must not contain a query or a fragment');
-    }
+    const url = assertApiBaseUrl(options.apiUrl);
     assertHeaderSafeToken(options.token);
     this.#token = options.token;
     this.#usedTokens.add(options.token);

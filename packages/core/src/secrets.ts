@@ -65,6 +65,20 @@ export class Secrets {
     if (added) this.#sorted = longestFirst(this.#forms);
   }
 
+  /**
+   * Adds a raw secret value whatever its shape, before any parsing: a value the token parser will refuse
+   * (a line break inside, a stray space) is still a secret, so its trimmed form and each of its lines are
+   * registered too. Adapters call this first thing, so nothing can print before the masker knows it.
+   */
+  addRaw(raw: string): void {
+    const trimmed = raw.trim();
+    if (trimmed === '') return;
+    this.add(trimmed);
+    for (const line of trimmed.split(/\r?\n/)) {
+      if (line.trim() !== '') this.add(line.trim());
+    }
+  }
+
   /** All forms of all secrets, longest first. */
   get forms(): readonly string[] {
     return this.#sorted;

@@ -1,13 +1,12 @@
-import { dockerLogin, dockerLogout, type Identity, type Token } from '../../../core/src/index.js';
-import { API_OPTIONS, type CommandSpec, type ParsedCommand, stringValue, TOKEN_OPTIONS } from '../args.js';
 import {
-  type CliContext,
   DEFAULT_API_URL,
-  readToken,
-  resolveApiUrl,
-  resolvePath,
-  toolkitClient,
-} from '../context.js';
+  dockerLogin,
+  dockerLogout,
+  type Identity,
+  type Token,
+} from '../../../core/src/index.js';
+import { API_OPTIONS, type CommandSpec, type ParsedCommand, stringValue, TOKEN_OPTIONS } from '../args.js';
+import { type CliContext, readToken, resolveApiUrl, resolvePath, toolkitClient } from '../context.js';
 import { exportVariables, parseExportMode, resolveExportTarget, type Variables } from '../export.js';
 import { dockerConfigFrom, REGISTRY_OPTIONS, registriesFrom } from './registries.js';
 
