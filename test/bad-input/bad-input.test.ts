@@ -4,55 +4,37 @@
  * both `token` and `token-source: job` …). Each must fail the step with an error that names the input and
  * says how to fix it, a non-zero exit, before anything is done: no request reaches Toolkit or a registry,
  * no Docker credential is written (not even between main and post), nothing is exported, no output is
- * set, and the token (or the malformed value standing for it) is in no output.
+ * set, and the token (or the malformed value standing for it, or a secret inside the bad value) is in no
+ * output.
  *
- * Entry points are rows of `entryPoints`; each lists its own cases.
- * TODO(actions/job): add its row (inputs such as image, command, env, cpu, mem, gpu, max-run-time, spec,
- * wait, follow-logs, timeout-minutes, cancel-on-abort) when it lands.
- * TODO(toolkit-ci CLI): add `toolkit-ci login` (flags and PLUGIN_* settings) when it lands.
+ * Entry points are rows (entry-points.ts says what a row is): actions/login (below), actions/job
+ * (job-cases.ts: image, name, resources, env, tags, data, command, booleans, durations, spec file, api-url,
+ * token source) and the toolkit-ci CLI bundle (cli-cases.ts: `--token` refused, unknown command and flag,
+ * registry, export, token file and variable, api-url, job submit flags, and the plugin's PLUGIN_* settings;
+ * every case must exit 2, the CLI's usage code). Each lists its own cases.
+ *
+ * A case may carry a known product gap (KnownGap): the one check it is known to fail is reported with the
+ * gap, not hidden, and the case fails once the product is fixed, so the gap is removed with the fix.
  */
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { type EmulatorHandle, startEmulator } from '../../packages/emulator/src/index.js';
-import { authHosts, errorMessages, type IsolatedRun, runActionIsolated } from '../support/isolated-run.js';
 import { REPO_ROOT } from '../support/nodes.js';
 import { mapPool } from '../support/pool.js';
-import { findForms, tokenForms, withoutMaskCommands } from '../support/token-forms.js';
+import { findForms, tokenForms } from '../support/token-forms.js';
+import { cli } from './cli-cases.js';
+import {
+  type ActionCaseSpec,
+  actionCases,
+  type BadCase,
+  type BadInputEntryPoint,
+  type BadInputRun,
+  TOKEN,
+} from './entry-points.js';
+import { jobAction } from './job-cases.js';
 
-const TOKEN = 'ci-badinput-5d6e:Tz8+k/p=q%w"e\\r2';
 const UNRELATED = { auths: { 'unrelated.example.com': { auth: 'dW5yZWxhdGVk' } } };
 
-interface BadInput {
-  /** What is wrong, for the report. */
-  what: string;
-  /** The input the error must name (as `input "NAME"`, unless `names` says otherwise). */
-  input: string;
-  names?: RegExp;
-  /** Inputs replacing the valid baseline; a function gets the emulator (for loopback URLs). */
-  with: Record<string, string> | ((emulator: EmulatorHandle) => Record<string, string>);
-  /** The fix the error must state. */
-  fix: RegExp;
-}
-
-interface BadInputRun {
-  exitCode: number | null;
-  errors: string[];
-  /** Raw stdout (without ::add-mask::) and stderr of every step. */
-  output: string;
-  exported: Record<string, string>;
-  outputs: Record<string, string>;
-  /** Registry hosts with a credential after main and after the clean-up, besides pre-existing ones. */
-  credentials: string[];
-  cleanupOk: boolean;
-  cleanup(): Promise<void>;
-}
-
-interface BadInputEntryPoint {
-  name: string;
-  cases: BadInput[];
-  run(inputs: Record<string, string>, emulator: EmulatorHandle): Promise<BadInputRun>;
-}
-
-const loginCases: BadInput[] = [
+const loginCases: ActionCaseSpec[] = [
   // token
   {
     what: 'empty',
@@ -277,92 +259,92 @@ const loginCases: BadInput[] = [
 
 const loginAction: BadInputEntryPoint = {
   name: 'actions/login',
-  cases: loginCases,
-  async run(inputs, emulator) {
-    const run: IsolatedRun = await runActionIsolated({
+  minCases: 30,
+  cases: actionCases(
+    {
       action: `${REPO_ROOT}/actions/login`,
       // A valid baseline: each case breaks one thing, so the error can only come from that input.
-      with: {
+      baseline: (emulator) => ({
         token: TOKEN,
         'api-url': emulator.url,
         registry: 'both',
         'registry-host': emulator.registryHost,
         'volatile-registry-host': emulator.volatileRegistryHost,
-        ...inputs,
-      },
+      }),
       dockerConfig: UNRELATED,
-    });
-    const { result } = run;
-    const unrelated = (hosts: string[]) => hosts.filter((host) => !(host in UNRELATED.auths));
-    return {
-      exitCode: result.main.exitCode,
-      errors: [...errorMessages(result.main), ...errorMessages(result.post)],
-      output: [result.main, result.post]
-        .flatMap((phase) => (phase ? [withoutMaskCommands(phase.stdout), phase.stderr] : []))
-        .join('\n'),
-      exported: result.exportedEnv,
-      outputs: result.outputs,
-      credentials: [
-        ...unrelated(authHosts(run.dockerConfigAfterMain)),
-        ...unrelated(authHosts(run.dockerConfigAfterPost)),
-      ],
-      cleanupOk: result.post?.exitCode === 0,
-      cleanup: run.cleanup,
-    };
-  },
+    },
+    loginCases,
+  ),
 };
 
-const entryPoints: BadInputEntryPoint[] = [loginAction];
-const counts = { cases: 0, forms: 0 };
+const entryPoints: BadInputEntryPoint[] = [loginAction, jobAction, cli];
+const counts = { cases: 0, forms: 0, gaps: [] as string[] };
 
 afterAll(() => {
   console.log(
-    `Bad-input suite totals: ${counts.cases} cases run, ${counts.forms} token forms checked in their output`,
+    [
+      `Bad-input suite totals: ${counts.cases} cases run, ${counts.forms} secret forms checked in their output, ` +
+        `${counts.gaps.length} known product gap(s) (marked ⚠):`,
+      ...counts.gaps.map((gap) => `  ⚠ ${gap}`),
+    ].join('\n'),
   );
 });
+
+/** Every check of the suite on one run: the problems found (names and kinds only, never a value). */
+function problemsOf(bad: BadCase, run: BadInputRun, emulator: EmulatorHandle, exitCode?: number): string[] {
+  const problems: string[] = [];
+  const error = run.errors.join('\n');
+  if (run.exitCode === 0 || run.exitCode === null || (exitCode !== undefined && run.exitCode !== exitCode))
+    problems.push(`exit code ${run.exitCode}${exitCode !== undefined ? `, expected ${exitCode}` : ''}`);
+  if (!bad.names.test(error)) problems.push('the error does not name the input');
+  if (!bad.fix.test(error)) problems.push(`the error does not say the fix ${bad.fix}`);
+  if (run.credentials.length > 0) problems.push(`credentials written for ${run.credentials.join(', ')}`);
+  if (Object.keys(run.exported).length > 0) problems.push(`exported ${Object.keys(run.exported).join(', ')}`);
+  if (Object.keys(run.outputs).length > 0)
+    problems.push(`set outputs ${Object.keys(run.outputs).join(', ')}`);
+  if (emulator.journal.length > 0)
+    problems.push(`${emulator.journal.length} request(s) reached the emulator`);
+  if (!run.cleanupOk) problems.push('the clean-up step failed');
+  // Neither the valid token nor a malformed one (a secret all the same) nor a secret inside the bad value.
+  for (const secret of run.secrets) {
+    const forms = tokenForms(secret);
+    counts.forms += forms.length;
+    for (const found of findForms(forms, [{ name: 'output', text: run.output }])) {
+      problems.push(`${found.form} of a secret found in the ${found.sink}`);
+    }
+  }
+  return problems;
+}
 
 describe.each(entryPoints.map((entry) => [entry.name, entry] as const))(
   'bad inputs of %s',
   (_name, entry) => {
     it(`${entry.cases.length} malformed inputs: each fails first, naming the input and the fix, leaving nothing`, async () => {
-      expect(entry.cases.length).toBeGreaterThanOrEqual(30);
+      expect(entry.cases.length).toBeGreaterThanOrEqual(entry.minCases);
       const reports = await mapPool(entry.cases, 3, async (bad) => {
         // One emulator per case: its journal shows that nothing at all was asked of Toolkit or a registry.
         const emulator = await startEmulator({ timeScale: 5, tokens: [{ token: TOKEN, kind: 'role' }] });
         const label = `${bad.input}: ${bad.what}`;
         let run: BadInputRun | undefined;
         try {
-          const inputs = typeof bad.with === 'function' ? bad.with(emulator) : bad.with;
-          run = await entry.run(inputs, emulator);
-          const problems: string[] = [];
-          const error = run.errors.join('\n');
-          if (run.exitCode === 0 || run.exitCode === null) problems.push(`exit code ${run.exitCode}`);
-          if (!(bad.names ?? new RegExp(`input "${bad.input}"`, 'i')).test(error))
-            problems.push('the error does not name the input');
-          if (!bad.fix.test(error)) problems.push(`the error does not say the fix ${bad.fix}`);
-          if (run.credentials.length > 0)
-            problems.push(`credentials written for ${run.credentials.join(', ')}`);
-          if (Object.keys(run.exported).length > 0)
-            problems.push(`exported ${Object.keys(run.exported).join(', ')}`);
-          if (Object.keys(run.outputs).length > 0)
-            problems.push(`set outputs ${Object.keys(run.outputs).join(', ')}`);
-          if (emulator.journal.length > 0)
-            problems.push(`${emulator.journal.length} request(s) reached the emulator`);
-          if (!run.cleanupOk) problems.push('the clean-up step failed');
-          // Neither the valid token nor a malformed one (a secret all the same) may be printed.
-          const secrets = [TOKEN, inputs.token].filter(
-            (value): value is string => !!value && value.trim().length >= 8,
-          );
-          for (const secret of secrets) {
-            const forms = tokenForms(secret.trim());
-            counts.forms += forms.length;
-            for (const found of findForms(forms, [{ name: 'output', text: run.output }])) {
-              problems.push(`${found.form} of a token found in the ${found.sink}`);
+          run = await bad.run(emulator);
+          let problems = problemsOf(bad, run, emulator, entry.exitCode);
+          let mark = problems.length ? '✗' : '✓';
+          if (bad.gap) {
+            const gap = bad.gap;
+            if (problems.some((problem) => gap.problem.test(problem))) {
+              problems = problems.filter((problem) => !gap.problem.test(problem));
+              counts.gaps.push(`${entry.name} ${label}: ${gap.what}`);
+              mark = problems.length ? '✗' : '⚠';
+            } else {
+              problems.push(`the known gap is gone (${gap.what}): remove it from the case`);
+              mark = '✗';
             }
           }
           counts.cases += 1;
+          const error = run.errors.join(' | ');
           return {
-            line: `  ${problems.length ? '✗' : '✓'} ${label.padEnd(52)} exit=${run.exitCode}  ${error.split('\n')[0]?.slice(0, 150)}`,
+            line: `  ${mark} ${label.padEnd(60)} exit=${run.exitCode}  ${error.slice(0, 150)}`,
             problems: problems.map((problem) => `${label}: ${problem}`),
           };
         } finally {
@@ -372,6 +354,6 @@ describe.each(entryPoints.map((entry) => [entry.name, entry] as const))(
       });
       console.log([`${entry.name}: ${reports.length} bad inputs`, ...reports.map((r) => r.line)].join('\n'));
       expect(reports.flatMap((r) => r.problems)).toEqual([]);
-    }, 120_000);
+    }, 180_000);
   },
 );

@@ -3,8 +3,8 @@
  * environment: the same for every entry point) into a run of its own, and answers every sink of that run
  * split in two: the sinks that must never hold the token, and the intended ones (named here, one by one).
  *
- * TODO(actions/job): add its row (main + post, token from `token` or EAI_TOKEN) when it lands.
- * The toolkit-ci CLI rows (`login` + `logout` with BASH_ENV, and the Drone/Woodpecker `plugin`) are in
+ * The actions/job rows (main + post; the token from the `token` input, or from EAI_TOKEN as actions/login
+ * exports it) are in job-entry-points.ts; they run the suite's job modes (`modes: 'job'`). The toolkit-ci CLI rows (`login` + `logout` with BASH_ENV, and the Drone/Woodpecker `plugin`) are in
  * cli-entry-points.ts; the CircleCI orb's (its login and logout commands' steps) in
  * packages/circleci-orb/test/support/leak-entry.ts.
  */
@@ -15,6 +15,7 @@ import { actionRunSinks, authHosts, errorMessages, runActionIsolated } from '../
 import { REPO_ROOT } from '../support/nodes.js';
 import type { LeakSink } from '../support/token-forms.js';
 import { cliLogin, dronePlugin } from './cli-entry-points.js';
+import { jobActionEaiToken, jobActionTokenInput } from './job-entry-points.js';
 
 /** What a mode sets up, independent of the entry point that runs under it. */
 export interface Scenario {
@@ -25,6 +26,8 @@ export interface Scenario {
   registries: { regular: string; volatile: string };
   /** Extra environment: debug switches, a PATH without docker … */
   env: Record<string, string | undefined>;
+  /** For the job rows: the job's command and `env` input (NAME=VALUE lines); default job-entry-points.ts's. */
+  job?: { command: string; env?: string };
 }
 
 export interface EntryPointRun {
@@ -41,17 +44,25 @@ export interface EntryPointRun {
   intended: LeakSink[];
   /** False for an entry point that exports no EAI_TOKEN (the Drone plugin): success then needs no such sink. */
   exportsToken?: boolean;
+  /** False for an entry point that runs no `docker login` (actions/job): success then needs no config.json. */
+  dockerLogin?: boolean;
   processes: SampledProcess[];
   filesScanned: number;
   /** Variables exported for later steps. */
   exported: Record<string, string>;
   /** Registry hosts still holding a credential once the run (post included) is over, besides pre-existing ones. */
   credentialsLeft: string[];
+  /** The step's outputs, for a mode's own checks (actions/job: job-id, state, exit-code). */
+  outputs?: Record<string, string>;
+  /** The shown log of each step, for a mode's own checks. */
+  logs?: Record<string, string>;
   cleanup(): Promise<void>;
 }
 
 export interface EntryPoint {
   name: string;
+  /** Which of the suite's mode lists it runs: 'login' (default: token, API, registries) or 'job'. */
+  modes?: 'login' | 'job';
   run(scenario: Scenario): Promise<EntryPointRun>;
 }
 
@@ -91,5 +102,12 @@ const loginAction: EntryPoint = {
   },
 };
 
-/** Every entry point the leak suite runs; add a row when a new one lands (see the TODOs above). */
-export const entryPoints: EntryPoint[] = [loginAction, cliLogin, dronePlugin, orbLogin];
+/** Every entry point the leak suite runs; add a row when a new one lands. */
+export const entryPoints: EntryPoint[] = [
+  loginAction,
+  cliLogin,
+  dronePlugin,
+  orbLogin,
+  jobActionTokenInput,
+  jobActionEaiToken,
+];

@@ -23,6 +23,21 @@
  *   stderr (NODE_DEBUG included), error message, util.inspect of the error, command line and files checked.
  * - Modes that need a real registry (success, registry 401) are skipped with a notice when docker-registry
  *   is not installed, unless REQUIRE_REAL_REGISTRY=1.
+ * - actions/job (two rows: the token from the `token` input, and from EAI_TOKEN + EAI_CONSOLE_URL as
+ *   actions/login exports them) runs JOB_MODES, not MODES: it calls POST /v1/job (no GET /v1/me) and runs
+ *   no docker, so the registry and docker modes (success with a real registry, registry 401, registry down,
+ *   docker CLI missing) do not apply to it, and its modes fault the submit instead of /v1/me. A POST is not
+ *   retried on a 500 (the server may have processed it), so "API 500" fails after one attempt and "API 503
+ *   until retries give up" (Retry-After: 0) is the mode that uses up the five attempts; the real-backoff
+ *   mode is left to the login rows (same client, same backoff code) and so is the hung-API timeout (above).
+ *   Each job mode runs 2 cases instead of 7, the smallest matrix that still crosses every mode with debug
+ *   off and on: the k-th mode runs TOKENS[k mod 4] with debug off, and SWEEP_TOKEN with the debug switch
+ *   DEBUG_SWITCHES[1 + k mod 3], so across a row every token shape meets the mode list with debug off and
+ *   every debug switch is used; left out are the other tokens under each debug switch, per mode.
+ *   Two job modes go beyond the others: the job echoes the token it got in its environment (the `env`
+ *   input, TOKEN_COPY=<token>), which must show as *** in every sink while the emulator's copy of the log
+ *   holds it (proof that there was something to hide); and main fails while following a job that is still
+ *   queued, so post reads the token again and cancels the job.
  * Every case prints what it checked; the totals are printed at the end.
  */
 import { spawn } from 'node:child_process';
@@ -31,7 +46,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
+  DEMO_TOKENS,
   type EmulatorHandle,
+  type EmulatorOptions,
   type FaultRule,
   startEmulator,
   type TokenConfig,
@@ -123,7 +140,19 @@ interface Mode {
   faults?: FaultRule[];
   /** Docker subcommands the sampler must have caught in at least one case of the mode. */
   mustSeeDocker?: string[];
+  /** Emulator settings beyond the suite's (e.g. jobs held in QUEUING). */
+  emulator?: Pick<EmulatorOptions, 'phaseSeconds'>;
+  /** The token's policies in the emulator; default every policy. */
+  permissions?: string[];
   scenario(ctx: ModeContext): Omit<Scenario, 'env'> & { env?: Scenario['env'] };
+  /** The mode's own checks once the run is over (outputs, logs, the journal); answers problems. */
+  check?(ctx: CheckContext): string[] | Promise<string[]>;
+}
+
+interface CheckContext {
+  run: EntryPointRun;
+  emulator: EmulatorHandle;
+  token: LeakToken;
 }
 
 const api = (ctx: ModeContext) => ({
@@ -226,6 +255,143 @@ const MODES: Mode[] = [
   },
 ];
 
+/** The emulator's read-only demo role: every `get`, no `job:new`. */
+const READ_ONLY_POLICIES = DEMO_TOKENS.find((t) => t.identity?.fullName === 'demo.ci.reader')
+  ?.permissions as string[];
+
+const onSubmit = (rule: FaultRule): FaultRule => ({
+  target: 'api',
+  method: 'POST',
+  path: '/v1/job',
+  times: 'always',
+  ...rule,
+});
+
+function apiRequests(emulator: EmulatorHandle, method?: string): number {
+  return emulator.journal.filter((e) => e.target === 'api' && (!method || e.method === method)).length;
+}
+
+/** The job ended in `state` with exit code 0, and the step's log shows each of `lines` as a line. */
+function jobEnded(run: EntryPointRun, state: string, lines: string[]): string[] {
+  const problems: string[] = [];
+  const outputs = run.outputs ?? {};
+  if (outputs.state !== state || outputs['exit-code'] !== '0') {
+    problems.push(`expected outputs state=${state} exit-code=0, got ${JSON.stringify(outputs)}`);
+  }
+  const shown = (run.logs?.main ?? '').split('\n');
+  for (const line of lines)
+    if (!shown.includes(line)) problems.push(`the log does not show the line "${line}"`);
+  return problems;
+}
+
+/** The job's log as the emulator serves it (the test reads it; the product already ran). */
+async function emulatorJobLog(emulator: EmulatorHandle, id: string, token: string): Promise<string> {
+  const response = await fetch(`${emulator.url}/v1/job/${encodeURIComponent(id)}/logs`, {
+    headers: { authorization: `Bearer ${token}` },
+  });
+  return response.status === 200 ? response.text() : '';
+}
+
+/**
+ * The job modes (see the header). The job row's scenario reuses `api` (token, API, registries unused).
+ * Each failure names the call the action makes: POST /v1/job.
+ */
+const JOB_MODES: Mode[] = [
+  {
+    name: 'success (the job echoes lines)',
+    expect: 'success',
+    scenario: api,
+    check: ({ run }) => jobEnded(run, 'SUCCEEDED', ['line 1', 'line 2', 'line 3']),
+  },
+  {
+    name: 'the job echoes the token from its env (env TOKEN_COPY=<token>)',
+    expect: 'success',
+    scenario: (ctx) => ({
+      ...api(ctx),
+      job: {
+        command: 'echo line 1\necho copy: $TOKEN_COPY\necho line 3',
+        env: `TOKEN_COPY=${ctx.token.value}\nMODE=ci`,
+      },
+    }),
+    check: async ({ run, emulator, token }) => {
+      const problems = jobEnded(run, 'SUCCEEDED', ['line 1', 'copy: ***', 'line 3']);
+      // The job really printed the token: the redaction had something to hide (and the check could fail).
+      const served = await emulatorJobLog(emulator, run.outputs?.['job-id'] ?? '', token.value);
+      if (!served.split('\n').includes(`copy: ${token.value}`)) {
+        problems.push("the emulator's copy of the job log does not hold the echoed token");
+      }
+      return problems;
+    },
+  },
+  {
+    name: 'malformed token',
+    expect: 'failure',
+    error: /The token from (input "token"|EAI_TOKEN) starts with an authorization scheme/,
+    scenario: (ctx) => ({ ...api(ctx), token: `Bearer ${ctx.token.value}` }),
+    check: ({ emulator }) =>
+      apiRequests(emulator) === 0 ? [] : [`${apiRequests(emulator)} request(s) reached the API`],
+  },
+  {
+    name: 'API 401',
+    expect: 'failure',
+    error: /POST \/v1\/job failed with HTTP 401 Unauthorized: the token is invalid, expired or revoked/,
+    emulatorKnowsToken: false,
+    scenario: api,
+  },
+  {
+    name: "API 403 (the read-only demo role's policies: no job:new)",
+    expect: 'failure',
+    error:
+      /POST \/v1\/job failed with HTTP 403 Forbidden: the token's role lacks a policy for this call; server said: missing policy job:new@/,
+    permissions: READ_ONLY_POLICIES,
+    scenario: api,
+  },
+  {
+    name: 'API 500 on submit (a POST is not retried)',
+    expect: 'failure',
+    error:
+      /POST \/v1\/job failed with HTTP 500 Internal Server Error \(1 attempt; not retried: the server may have processed it\)/,
+    faults: [onSubmit({ status: 500 })],
+    scenario: api,
+    check: ({ emulator }) =>
+      apiRequests(emulator, 'POST') === 1 ? [] : [`expected 1 POST, got ${apiRequests(emulator, 'POST')}`],
+  },
+  {
+    name: 'API 503 until retries give up',
+    expect: 'failure',
+    error: /POST \/v1\/job failed with HTTP 503 Service Unavailable \(5 attempts\)/,
+    faults: [onSubmit({ status: 503, retryAfter: 0 })],
+    scenario: api,
+    check: ({ emulator }) =>
+      apiRequests(emulator, 'POST') === 5 ? [] : [`expected 5 POSTs, got ${apiRequests(emulator, 'POST')}`],
+  },
+  {
+    name: 'API connection reset',
+    expect: 'failure',
+    error: /POST \/v1\/job to http:\/\/127\.0\.0\.1:\d+ failed: .*\(1 attempt; not retried/,
+    faults: [onSubmit({ reset: true })],
+    scenario: api,
+  },
+  {
+    name: 'main fails while following (404), post cancels the queued job',
+    expect: 'failure',
+    error: /GET \/v1\/job\/\S+ failed with HTTP 404 Not Found/,
+    emulator: { phaseSeconds: { queuing: 1e12 } },
+    faults: [{ target: 'api', method: 'GET', path: '/v1/job/*', status: 404, times: 1 }],
+    scenario: api,
+    check: ({ run, emulator }) => {
+      const id = run.outputs?.['job-id'] ?? '';
+      const problems: string[] = [];
+      if (!(run.logs?.post ?? '').includes(`Cancelled job ${id}`))
+        problems.push('post did not cancel the job');
+      if (!/^CANCELL(ING|ED)$/.test(emulator.job(id)?.state ?? '')) {
+        problems.push(`the job is ${emulator.job(id)?.state ?? 'unknown'}, not cancelled`);
+      }
+      return problems;
+    },
+  },
+];
+
 interface Case {
   token: LeakToken;
   debug: DebugSwitch;
@@ -240,6 +406,22 @@ function casesOf(): Case[] {
     ...TOKENS.map((token) => ({ token, debug: DEBUG_OFF })),
     ...DEBUG_SWITCHES.filter((debug) => debug !== DEBUG_OFF).map((debug) => ({ token: SWEEP_TOKEN, debug })),
   ];
+}
+
+/** The job rows' pair for the k-th job mode (see the header): one case with debug off, one with debug on. */
+function jobCasesOf(k: number): Case[] {
+  return [
+    { token: TOKENS[k % TOKENS.length] as LeakToken, debug: DEBUG_OFF },
+    { token: SWEEP_TOKEN, debug: DEBUG_SWITCHES[1 + (k % (DEBUG_SWITCHES.length - 1))] as DebugSwitch },
+  ];
+}
+
+function modesOf(entry: EntryPoint): Mode[] {
+  return entry.modes === 'job' ? JOB_MODES : MODES;
+}
+
+function casesFor(entry: EntryPoint, mode: Mode): Case[] {
+  return entry.modes === 'job' ? jobCasesOf(JOB_MODES.indexOf(mode)) : casesOf();
 }
 
 const totals = { cases: 0, formChecks: 0, sinks: 0, checks: 0, processes: 0, files: 0 };
@@ -309,10 +491,18 @@ async function runCase(entry: EntryPoint, mode: Mode, item: Case): Promise<CaseR
   const label = `${item.token.name} · ${item.debug.name}`;
   const emulator = await startEmulator({
     timeScale: 5,
+    ...mode.emulator,
     tokens:
       mode.emulatorKnowsToken === false
         ? []
-        : [{ token: item.token.value, kind: item.token.kind, identity: { fullName: 'acme.ml.pusher' } }],
+        : [
+            {
+              token: item.token.value,
+              kind: item.token.kind,
+              identity: { fullName: 'acme.ml.pusher' },
+              ...(mode.permissions ? { permissions: mode.permissions } : {}),
+            },
+          ],
     faults: mode.faults ?? [],
   });
   let run: EntryPointRun | undefined;
@@ -335,8 +525,20 @@ async function runCase(entry: EntryPoint, mode: Mode, item: Case): Promise<CaseR
       ) {
         problems.push(`${label}: the raw token was not found in GITHUB_ENV's EAI_TOKEN entry`);
       }
-      if (!inIntended.some((f) => f.startsWith('base64(console:token)') && f.includes('config.json'))) {
+      if (
+        run.dockerLogin !== false &&
+        !inIntended.some((f) => f.startsWith('base64(console:token)') && f.includes('config.json'))
+      ) {
         problems.push(`${label}: base64(console:token) was not found in config.json after main`);
+      }
+      if (
+        run.exportsToken === false &&
+        run.dockerLogin === false &&
+        !inIntended.some((f) => f.startsWith('raw'))
+      ) {
+        problems.push(
+          `${label}: the raw token was not found in any intended sink (${run.intended.map((i) => i.name).join(', ')})`,
+        );
       }
     } else {
       if (run.succeeded) problems.push(`${label}: expected a failure, got ${run.exitCodes}`);
@@ -346,6 +548,9 @@ async function runCase(entry: EntryPoint, mode: Mode, item: Case): Promise<CaseR
       if (Object.keys(run.exported).length > 0) {
         problems.push(`${label}: a failed run exported ${Object.keys(run.exported).join(', ')}`);
       }
+    }
+    for (const problem of (await mode.check?.({ run, emulator, token: item.token })) ?? []) {
+      problems.push(`${label}: ${problem}`);
     }
     if (!run.cleanupOk) problems.push(`${label}: the clean-up step failed (${run.exitCodes})`);
     if (run.credentialsLeft.length > 0) {
@@ -465,7 +670,7 @@ async function runCaseSafely(entry: EntryPoint, mode: Mode, item: Case): Promise
 }
 
 describe.each(entryPoints.map((entry) => [entry.name, entry] as const))('leaks of %s', (_name, entry) => {
-  const modes = MODES.filter((mode) => !mode.needsRealRegistry || realRegistry);
+  const modes = modesOf(entry).filter((mode) => !mode.needsRealRegistry || realRegistry);
   const reports = new Map<Mode, CaseReport[]>();
 
   // Every case of the entry point at once: the slow modes mostly sleep through their backoff, so they run
@@ -475,9 +680,11 @@ describe.each(entryPoints.map((entry) => [entry.name, entry] as const))('leaks o
     const slow = modes.filter((mode) => mode.slow);
     const fast = modes.filter((mode) => !mode.slow);
     const [slowReports, fastReports] = await Promise.all([
-      Promise.all(slow.map((mode) => mapPool(casesOf(), casesOf().length, run(mode)))),
+      Promise.all(
+        slow.map((mode) => mapPool(casesFor(entry, mode), casesFor(entry, mode).length, run(mode))),
+      ),
       mapPool(
-        fast.flatMap((mode) => casesOf().map((item) => ({ mode, item }))),
+        fast.flatMap((mode) => casesFor(entry, mode).map((item) => ({ mode, item }))),
         CONCURRENCY,
         ({ mode, item }) => run(mode)(item),
       ),
@@ -485,16 +692,19 @@ describe.each(entryPoints.map((entry) => [entry.name, entry] as const))('leaks o
     slow.forEach((mode, index) => {
       reports.set(mode, slowReports[index] as CaseReport[]);
     });
-    fast.forEach((mode, index) => {
-      reports.set(mode, fastReports.slice(index * casesOf().length, (index + 1) * casesOf().length));
-    });
+    let offset = 0;
+    for (const mode of fast) {
+      const count = casesFor(entry, mode).length;
+      reports.set(mode, fastReports.slice(offset, offset + count));
+      offset += count;
+    }
   }, 300_000);
 
-  for (const mode of MODES) {
+  for (const mode of modesOf(entry)) {
     const skip = mode.needsRealRegistry && !realRegistry;
-    (skip ? it.skip : it)(`${mode.name}: ${casesOf().length} cases`, () => {
+    (skip ? it.skip : it)(`${mode.name}: ${casesFor(entry, mode).length} cases`, () => {
       const modeReports = reports.get(mode) ?? [];
-      expect(modeReports).toHaveLength(casesOf().length);
+      expect(modeReports).toHaveLength(casesFor(entry, mode).length);
       const problems = modeReports.flatMap((report) => report.problems);
       for (const sub of mode.mustSeeDocker ?? []) {
         const seen = modeReports.reduce((sum, report) => sum + (report.dockerSeen[sub] ?? 0), 0);

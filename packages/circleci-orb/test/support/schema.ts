@@ -1,11 +1,11 @@
 /**
- * CircleCI's JSON schema (shared/schemas/circleci-config.schema.json, draft-07, from CircleCI's YAML
+ * CircleCI's JSON schema (vendored in test/schema/ from the project's shared/schemas; draft-07, from CircleCI's YAML
  * language server) compiled with ajv, and the part of it each kind of orb source file must satisfy.
  */
 import { readFileSync } from 'node:fs';
 import { Ajv, type ValidateFunction } from 'ajv';
 
-const SCHEMA_PATH = new URL('../../../../../shared/schemas/circleci-config.schema.json', import.meta.url);
+const SCHEMA_PATH = new URL('../schema/circleci-config.schema.json', import.meta.url);
 
 // strict: false because the schema uses keywords ajv does not know (markdownDescription); its only format
 // is uri, on orb URLs, which no file here uses.
