@@ -79,20 +79,6 @@ const plugin = (e: EmulatorHandle): Record<string, string | undefined> => ({
   PLUGIN_DOCKER_CONFIG: 'true',
 });
 
-const SPEC_GAP: KnownGap = {
-  what:
-    'packages/cli/src/commands/job.ts jobSpecFrom (loadJobSpecFile without a label; plugin.ts passes the ' +
-    'resolved path the same way): "spec file \\"/abs/path\\" does not exist" names neither --spec nor ' +
-    'setting "job_spec", and says no fix',
-  problem: /does not name the input/,
-};
-const ENV_ITEM_GAP: KnownGap = {
-  what:
-    'packages/cli/src/commands/job.ts envItem quotes the whole --env / job_env item in its error: a value ' +
-    'typed with ":" instead of "=" is printed (the action gives the line number only)',
-  problem: /\braw\b.* of a secret found in the output/,
-};
-
 const cases: CliCaseSpec[] = [
   {
     what: 'the token as a flag value',
@@ -152,7 +138,7 @@ const cases: CliCaseSpec[] = [
   {
     what: 'a file that does not exist',
     input: '--token-file',
-    names: /The token file "[^"]*missing-token" does not exist/,
+    names: /The token file "[^"]*missing-token" \(--token-file\) does not exist/,
     args: (e) => login(e, '--token-file', 'missing-token'),
     fix: /Give the path of a file holding only the token, or - to read it from stdin/,
   },
@@ -223,16 +209,14 @@ const cases: CliCaseSpec[] = [
     what: "':' instead of '=' (a secret value)",
     input: '--env',
     args: (e) => submit(e, '--env', `DB_PASSWORD:${ENV_SECRET}`),
-    fix: /must be NAME=VALUE or the NAME of a set variable/,
+    fix: /must be NAME=VALUE or the NAME of a set variable\. Write it as NAME=VALUE/,
     secrets: [ENV_SECRET],
-    gap: ENV_ITEM_GAP,
   },
   {
     what: 'a spec file that does not exist',
     input: '--spec',
     args: (e) => submit(e, '--spec', 'ci/missing.yml'),
-    fix: /spec file "[^"]*missing\.yml" does not exist/,
-    gap: SPEC_GAP,
+    fix: /spec file "[^"]*missing\.yml" \(--spec\) does not exist\. Give the path of a YAML or JSON file/,
   },
   {
     what: 'no ID',
@@ -301,17 +285,15 @@ const cases: CliCaseSpec[] = [
       PLUGIN_JOB_IMAGE: 'alpine:3.20',
       PLUGIN_JOB_ENV: `DB_PASSWORD:${ENV_SECRET}`,
     }),
-    fix: /must be NAME=VALUE or the NAME of a set variable/,
+    fix: /must be NAME=VALUE or the NAME of a set variable\. Write it as NAME=VALUE/,
     secrets: [ENV_SECRET],
-    gap: ENV_ITEM_GAP,
   },
   {
     what: 'a spec file that does not exist',
     input: 'setting "job_spec"',
     args: () => ['plugin'],
     env: (e) => ({ ...plugin(e), PLUGIN_JOB_SPEC: 'ci/missing.yml' }),
-    fix: /spec file "[^"]*missing\.yml" does not exist/,
-    gap: SPEC_GAP,
+    fix: /spec file "[^"]*missing\.yml" \(setting "job_spec"\) does not exist\. Give the path/,
   },
 ];
 

@@ -120,13 +120,7 @@ const cases: ActionCaseSpec[] = [
     what: 'a file that does not exist',
     input: 'spec',
     with: { spec: 'ci/missing.yml' },
-    fix: /workspace|actions\/checkout|relative to/,
-    gap: {
-      what:
-        'packages/core/src/job-spec-file.ts loadJobSpecFile: "spec file \\"ci/missing.yml\\" (input \\"spec\\") does ' +
-        'not exist" says no fix (the path is relative to the workspace; check the repository out first)',
-      problem: /does not say the fix/,
-    },
+    fix: /relative path is resolved from the working directory \(the workspace\), so check the repository out/,
   },
   {
     what: 'invalid YAML (a secret on the broken line)',

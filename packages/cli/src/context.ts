@@ -97,7 +97,7 @@ async function readTokenFile(path: string): Promise<string> {
         : code === 'EISDIR'
           ? 'is a directory'
           : `cannot be read (${code})`;
-    throw new ToolkitCiError('usage', `The token file ${JSON.stringify(path)} ${why}`, {
+    throw new ToolkitCiError('usage', `The token file ${JSON.stringify(path)} (--token-file) ${why}`, {
       hint: 'Give the path of a file holding only the token, or - to read it from stdin',
     });
   }

@@ -252,6 +252,7 @@ export async function runPlugin(ctx: CliContext): Promise<number> {
         plan.job.fields,
         plan.job.specFile && resolve(workspace, plan.job.specFile),
         names,
+        'setting "job_spec"',
       )
     : undefined;
 

@@ -27,6 +27,9 @@ export async function loadJobSpecFile(path: string, options: { label?: string } 
       'usage',
       `${label} ${why}${code && why === 'cannot be read' ? ` (${code})` : ''}`,
       {
+        hint:
+          'Give the path of a YAML or JSON file; a relative path is resolved from the working directory ' +
+          '(the workspace), so check the repository out before this step',
         cause: error,
       },
     );

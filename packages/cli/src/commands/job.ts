@@ -182,9 +182,13 @@ export function jobSpecFieldsFromFlags(values: ParsedValues, env: NodeJS.Process
 export function envItem(item: string, env: NodeJS.ProcessEnv, what = '--env'): string {
   if (item.includes('=')) return item;
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(item)) {
+    // Not quoted: an item typed with ':' instead of '=' holds a value that may be a secret.
     throw new ToolkitCiError(
       'usage',
-      `${what} item ${JSON.stringify(item)} must be NAME=VALUE or the NAME of a set variable`,
+      `${what} item (${item.length} characters, no "=") must be NAME=VALUE or the NAME of a set variable`,
+      {
+        hint: 'Write it as NAME=VALUE, or give only the NAME of an environment variable that holds the value',
+      },
     );
   }
   const value = env[item];
@@ -305,16 +309,18 @@ export async function jobSpecFrom(
   fields: JobSpecFields,
   specFile: string | undefined,
   names = fieldNames('flag'),
+  specName = '--spec',
 ): Promise<JobSpec> {
   // Values given with --env count as secrets for the printer even before they are validated.
   for (const line of (fields.env ?? '').split('\n')) {
     if (line.includes('=')) registerEnvValue(ctx, line.slice(line.indexOf('=') + 1));
   }
-  const base = specFile ? await loadJobSpecFile(resolvePath(ctx, specFile)) : undefined;
+  const label = `spec file "${specFile}" (${specName})`;
+  const base = specFile ? await loadJobSpecFile(resolvePath(ctx, specFile), { label }) : undefined;
   for (const value of base ? jobSpecEnvValues(base) : []) registerEnvValue(ctx, value);
   const spec = buildJobSpec(fields, base, {
     names,
-    baseName: specFile ? `spec file "${specFile}"` : undefined,
+    baseName: specFile ? label : undefined,
   });
   for (const value of jobSpecEnvValues(spec)) registerEnvValue(ctx, value);
   return spec;
