@@ -432,7 +432,12 @@ async function main() {
           options.runs,
           tools,
         );
-        add(`actions/${action.name} main (registry: none)`, runtime, result, bundleOf(action.main));
+        // What the row measures, in the inputs that set it: `registry: none` for login, `wait: false` for job.
+        const setting = Object.entries(base)
+          .filter(([name]) => name === 'registry' || name === 'wait')
+          .map(([name, value]) => `${name}: ${value}`)
+          .join(', ');
+        add(`actions/${action.name} main (${setting})`, runtime, result, bundleOf(action.main));
       }
       if (!registry || !('registry' in action.inputs)) continue;
       const withLogin = { ...base, registry: 'regular', 'registry-host': registry.host };
