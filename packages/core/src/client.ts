@@ -5,7 +5,7 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { isIP } from 'node:net';
-import { type Dispatcher, EnvHttpProxyAgent } from 'undici';
+import { Agent, type Dispatcher, EnvHttpProxyAgent } from 'undici';
 import { type ErrorKind, ToolkitCiError } from './errors.js';
 import {
   parseRetryAfter,
@@ -147,6 +147,15 @@ export function assertSafeApiUrl(apiUrl: string, what = 'api-url'): URL {
 }
 
 /**
+ * The dispatcher used when none is given: HTTPS_PROXY/HTTP_PROXY/NO_PROXY are honoured, except for a plain
+ * http origin (loopback only, see assertSafeApiUrl). A proxy would get that request, Authorization header
+ * included, in clear text over the network, and could not reach this machine's loopback anyway.
+ */
+export function defaultDispatcher(url: URL): Dispatcher {
+  return url.protocol === 'http:' ? new Agent() : new EnvHttpProxyAgent();
+}
+
+/**
  * An API base URL: safe (see assertSafeApiUrl) and without a query or fragment, since call paths are
  * appended to it. Adapters check their api-url with it while parsing inputs, before anything happens.
  */
@@ -269,7 +278,7 @@ export class ToolkitClient {
     this.#transport = {
       origin: url.origin,
       basePath,
-      dispatcher: options.dispatcher ?? new EnvHttpProxyAgent(),
+      dispatcher: options.dispatcher ?? defaultDispatcher(url),
       timeoutMs: validTimeout(options.timeoutMs),
       policy: retryPolicyWith(options.retry),
       deps: retryDepsWith(options.deps),

@@ -4,10 +4,11 @@
  */
 import { STATUS_CODES } from 'node:http';
 import { isIP } from 'node:net';
-import { type Dispatcher, EnvHttpProxyAgent } from 'undici';
+import type { Dispatcher } from 'undici';
 import {
   assertSafeApiUrl,
   DEFAULT_TIMEOUT_MS,
+  defaultDispatcher,
   isLoopbackHost,
   type RetryInfo,
   sendWithRetry,
@@ -21,7 +22,7 @@ export interface FetchJobTokenOptions {
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
   deps?: Partial<RetryDeps>;
-  /** Default: new EnvHttpProxyAgent(), closed after the call. */
+  /** Default: defaultDispatcher (proxy settings honoured, except for plain http), closed after the call. */
   dispatcher?: Dispatcher;
   onRetry?: (info: RetryInfo) => void;
 }
@@ -47,7 +48,7 @@ export function internalTokenUrl(apiUrl: string): string {
 export async function fetchJobToken(url: string, options: FetchJobTokenOptions = {}): Promise<string> {
   const target = assertSafeApiUrl(url, 'the token URL');
   if (target.hash) throw new ToolkitCiError('usage', 'the token URL must not contain a fragment');
-  const dispatcher = options.dispatcher ?? new EnvHttpProxyAgent();
+  const dispatcher = options.dispatcher ?? defaultDispatcher(target);
   const call = `GET ${target.origin}${target.pathname}`;
   try {
     const response = await sendWithRetry<string>(

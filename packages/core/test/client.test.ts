@@ -755,10 +755,36 @@ async function withProxyEnv<T>(vars: Record<string, string>, body: () => Promise
 }
 
 describe('ToolkitClient: HTTP_PROXY / NO_PROXY (default dispatcher)', () => {
-  it('goes through the proxy named by HTTP_PROXY', async () => {
+  it('sends an https call through the proxy named by HTTPS_PROXY (a CONNECT tunnel)', async () => {
+    // A proxy that refuses every tunnel: what matters is that the call went through it, as a CONNECT.
+    const seen: string[] = [];
+    const proxy = http.createServer((_req, res) => res.writeHead(405).end());
+    proxy.on('connect', (req: http.IncomingMessage, socket: net.Socket) => {
+      seen.push(`CONNECT ${req.url}`);
+      socket.end('HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n');
+    });
+    const port = await listen(proxy);
+    const error = await withProxyEnv({ HTTPS_PROXY: `http://127.0.0.1:${port}` }, async () => {
+      const client = new ToolkitClient({
+        apiUrl: 'https://console.example.com',
+        token: TOKEN,
+        retry: { maxAttempts: 1 },
+      });
+      try {
+        return await failure(client.me());
+      } finally {
+        await client.close();
+      }
+    });
+    expect(seen).toEqual(['CONNECT console.example.com:443']);
+    expect(error.kind).toBe('unreachable');
+    expectNoToken(everythingShown(error));
+  });
+
+  it('never sends a plain-http (loopback) call through HTTP_PROXY: the proxy would get the token in clear', async () => {
     const api = await startServer((_req, res) => json(res, 200, IDENTITY));
     const proxy = await startProxy();
-    const identity = await withProxyEnv({ HTTP_PROXY: proxy.url }, async () => {
+    const identity = await withProxyEnv({ HTTP_PROXY: proxy.url, http_proxy: proxy.url }, async () => {
       const client = new ToolkitClient({ apiUrl: api.url, token: TOKEN, retry: { maxAttempts: 1 } });
       try {
         return await client.me();
@@ -767,9 +793,9 @@ describe('ToolkitClient: HTTP_PROXY / NO_PROXY (default dispatcher)', () => {
       }
     });
     expect(identity).toEqual(IDENTITY);
-    expect(proxy.seen).toHaveLength(1);
-    expect(proxy.seen[0]).toMatch(new RegExp(`^(CONNECT 127\\.0\\.0\\.1:${api.port}|GET ${api.url}/v1/me)$`));
+    expect(proxy.seen).toEqual([]);
     expect(api.requests).toHaveLength(1);
+    expect(api.requests[0].headers.authorization).toBe(`Bearer ${TOKEN}`);
   });
 
   it('bypasses the proxy for a host listed in NO_PROXY', async () => {

@@ -135,6 +135,26 @@ describe('fetchJobToken', () => {
     }
   });
 
+  it('never fetches a plain-http (loopback) token URL through HTTP_PROXY: the proxy would see the token', async () => {
+    const server = await startServer((_req, res) => text(res, 200, JOB_TOKEN));
+    const proxy = await startServer((_req, res) => text(res, 502, 'proxy'));
+    const names = ['HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'];
+    const saved = Object.fromEntries(names.map((k) => [k, process.env[k]]));
+    for (const k of names) delete process.env[k];
+    process.env.HTTP_PROXY = proxy.origin;
+    process.env.http_proxy = proxy.origin;
+    try {
+      await expect(fetchJobToken(server.tokenUrl, { retry: { maxAttempts: 1 } })).resolves.toBe(JOB_TOKEN);
+    } finally {
+      for (const k of names) {
+        if (saved[k] === undefined) delete process.env[k];
+        else process.env[k] = saved[k];
+      }
+    }
+    expect(proxy.requests).toEqual([]);
+    expect(server.requests).toHaveLength(1);
+  });
+
   it('retries 503 and a reset connection like the client, with the injected sleep', async () => {
     const server = await startServer((_req, res, n) => {
       if (n === 1) text(res, 503, 'warming up');
