@@ -126,7 +126,9 @@ docker_login_all() {
     exit 6
   fi
   for host in "${hosts[@]}"; do
-    if output="$(printf '%s' "$token" | docker login -u console --password-stdin "$host" 2>&1)"; then
+    # docker gets the token on stdin only: the subshell unsets the variable that holds it, so docker's
+    # environment does not carry it either.
+    if output="$(printf '%s' "$token" | (unset "$token_name" && exec docker login -u console --password-stdin "$host") 2>&1)"; then
       logged_in+=("$host")
       echo "Logged in to $host"
       continue

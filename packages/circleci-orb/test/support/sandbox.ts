@@ -45,9 +45,18 @@ export interface Sandbox {
   cleanup(): Promise<void>;
 }
 
-/** A bash script that appends `label ARGS` to the call log, then does `then`. */
+/**
+ * A bash script that appends `label ARGS` to the call log, then does `then`. For `docker login`, which must
+ * get the token on stdin only, the line also says when the process's environment holds the token's variable
+ * (the one PARAM_ENV_VAR_NAME names), so a test's exact expectation of the calls catches it. (Other docker
+ * calls inherit it from CircleCI, which puts project variables in every step's environment.)
+ */
 function recorder(log: string, label: string, then: string): string {
-  return `#!/bin/bash\nprintf '%s\\n' "${label} $*" >>'${log}'\n${then}\n`;
+  const note =
+    label === 'docker'
+      ? `note=''; if [ "$1" = login ] && [ -n "\${PARAM_ENV_VAR_NAME:-}" ] && [ -n "\${!PARAM_ENV_VAR_NAME:-}" ]; then note=' [environment holds the token variable]'; fi\n`
+      : "note=''\n";
+  return `#!/bin/bash\n${note}printf '%s\\n' "${label} $*$note" >>'${log}'\n${then}\n`;
 }
 
 async function writeExecutable(path: string, text: string): Promise<void> {
