@@ -5,6 +5,7 @@ import {
   dockerLogout,
   type Identity,
   type Token,
+  ToolkitCiError,
   ToolkitClient,
 } from '../../../packages/core/src/index.js';
 import { ActionLog, maskedSecrets, rawInput } from '../../common/src/github.js';
@@ -33,6 +34,7 @@ export async function runMain(): Promise<void> {
   const loggedIn: string[] = [];
   try {
     const inputs = parseLoginInputs(rawInput);
+    if (inputs.exportEnv) assertEnvFileAvailable();
     for (const warning of inputs.warnings) log.warning(warning);
     const token = inputs.token ?? (await inJobTokenSource(inputs, log)());
 
@@ -67,11 +69,28 @@ async function verify(inputs: LoginInputs, token: Token, log: ActionLog): Promis
     onRetry: ({ call, attempt, delayMs, reason }) =>
       log.info(`${call} failed (${reason}); attempt ${attempt + 1} in ${(delayMs / 1000).toFixed(1)} s`),
   });
-  const identity = await client.me();
-  log.info(
-    `Token verified: ${displayName(identity)}${identity.account ? ` (account ${identity.account})` : ''}`,
-  );
-  return identity;
+  try {
+    const identity = await client.me();
+    log.info(
+      `Token verified: ${displayName(identity)}${identity.account ? ` (account ${identity.account})` : ''}`,
+    );
+    return identity;
+  } finally {
+    await client.close();
+  }
+}
+
+/**
+ * Without GITHUB_ENV (a runner older than 2.273), @actions/core would fall back to printing
+ * `::set-env name=EAI_TOKEN::TOKEN` on stdout: refuse that before anything is done, rather than put the
+ * token in the raw log.
+ */
+function assertEnvFileAvailable(): void {
+  if (!process.env.GITHUB_ENV) {
+    throw new ToolkitCiError('usage', 'GITHUB_ENV is not set, so EAI_TOKEN cannot be exported safely', {
+      hint: 'Use a GitHub runner of version 2.273 or later, or set "export-env: false"',
+    });
+  }
 }
 
 function exportEnvironment(inputs: LoginInputs, token: Token): void {

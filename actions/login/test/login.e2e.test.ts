@@ -1,5 +1,6 @@
 // actions/login run exactly as the GitHub runner runs it (test/support/runner.ts), from its committed
 // bundle, under the machine's Node and Node 24, against the Toolkit emulator and two real registries.
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type EmulatorHandle, startEmulator } from '../../../packages/emulator/src/index.js';
 import { tempDockerConfig } from '../../../test/support/docker-config.js';
@@ -277,6 +278,35 @@ describe('actions/login against the emulator alone', () => {
       await docker.cleanup();
       await result.cleanup();
     }
+  });
+
+  it('refuses to export without GITHUB_ENV (no ::set-env fallback with the token on stdout), before any call', async () => {
+    // Straight from the bundle: the runner harness always provides GITHUB_ENV, as every current runner does.
+    const before = emulator.journal.length;
+    const run = spawnSync(process.execPath, [`${ACTION}/dist/index.js`], {
+      env: {
+        PATH: process.env.PATH,
+        INPUT_TOKEN: TOKEN,
+        'INPUT_TOKEN-SOURCE': 'input',
+        'INPUT_JOB-TOKEN-URL': '',
+        INPUT_REGISTRY: 'none',
+        'INPUT_API-URL': emulator.url,
+        'INPUT_REGISTRY-HOST': '',
+        'INPUT_VOLATILE-REGISTRY-HOST': '',
+        INPUT_VERIFY: 'true',
+        'INPUT_EXPORT-ENV': 'true',
+        INPUT_LOGOUT: 'true',
+      },
+      encoding: 'utf8',
+    });
+    expect(run.status).toBe(1);
+    expect(run.stdout).toContain('::error::GITHUB_ENV is not set, so EAI_TOKEN cannot be exported safely');
+    expect(run.stdout).not.toContain('::set-env');
+    expect(emulator.journal.length).toBe(before);
+    expectNoLeak(TOKEN, [
+      { name: 'stdout', text: withoutMaskCommands(run.stdout) },
+      { name: 'stderr', text: run.stderr },
+    ]);
   });
 
   it('rejects both a token and token-source: job', async () => {

@@ -283,6 +283,8 @@ export async function runPlugin(ctx: CliContext): Promise<number> {
   const client = toolkitClient(ctx, plan.apiUrl, token);
   try {
     const jobs = jobClientFor(ctx, client);
+    // A stop signal during the submit must still cancel the job once its id is known (see job submit).
+    if (plan.job.wait) void ctx.io.stopRequested();
     const submitted = await jobs.submitJob(spec, { account: plan.job.account });
     ctx.out.info(
       `Submitted job ${submitted.fullName ? `${submitted.fullName} (${submitted.id})` : submitted.id}`,

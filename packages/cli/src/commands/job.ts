@@ -403,6 +403,9 @@ async function submit(ctx: CliContext, values: ParsedValues): Promise<number> {
   const timeoutMs = timeoutMsFrom(stringValue(values, 'timeout-minutes'));
   const spec = await jobSpecFrom(ctx, fields, stringValue(values, 'spec'));
   const wait = values.wait === true || values.follow === true;
+  // Catch a stop signal from here on: one that lands while the submit is in flight must still cancel the
+  // job once its id is known (followToEnd sees the same, already settled, stop).
+  if (wait) void ctx.io.stopRequested();
   return withJobs(ctx, values, async (jobs) => {
     const submitted = await jobs.submitJob(spec, { account: stringValue(values, 'account') });
     ctx.out.note(
