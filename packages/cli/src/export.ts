@@ -4,7 +4,8 @@
  * are written so that the reader gets them back byte for byte whatever they contain (quotes, `$`, `\`).
  */
 import { randomUUID } from 'node:crypto';
-import { appendFile, chmod, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, appendFile, chmod, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { ToolkitCiError } from '../../core/src/index.js';
 
@@ -25,6 +26,26 @@ export type ExportTarget =
 export type Variables = ReadonlyArray<readonly [name: string, value: string]>;
 
 const MODES_HELP = 'auto, bash-env, github-env, dotenv=PATH or none';
+
+/**
+ * Fails, before anything is done, when the export file's folder is missing or not writable: the export
+ * comes after the docker logins, and a login must not be left behind by an export that could never work.
+ */
+export async function assertExportTargetWritable(target: ExportTarget): Promise<void> {
+  if (target.kind === 'none') return;
+  const folder = dirname(target.file);
+  const usable = await access(folder, constants.W_OK)
+    .then(() => stat(folder))
+    .then((info) => info.isDirectory())
+    .catch(() => false);
+  if (!usable) {
+    throw new ToolkitCiError(
+      'usage',
+      `--export ${target.kind}: the folder ${JSON.stringify(folder)} does not exist or cannot be written`,
+      { hint: 'Create the folder first, or give a path in a folder this user can write to' },
+    );
+  }
+}
 
 /** Parses `--export`: auto | bash-env | github-env | dotenv=PATH | none. */
 export function parseExportMode(text: string): ExportMode {

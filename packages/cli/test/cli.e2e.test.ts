@@ -225,6 +225,21 @@ describe('export for later steps', () => {
     expectClean(result);
   });
 
+  it('dotenv=PATH in a folder that does not exist fails before any call or login', async () => {
+    const before = emulator.journal.length;
+    const result = await cli([
+      'login',
+      '--registry',
+      'none',
+      '--export',
+      'dotenv=no-such-folder/toolkit.env',
+    ]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--export dotenv: the folder "[^"]*no-such-folder" does not exist/);
+    expect(emulator.journal.length).toBe(before);
+    expectClean(result);
+  });
+
   it('auto exports nothing outside CircleCI and GitHub; bash-env without BASH_ENV is a usage error', async () => {
     const none = await cli(['login', '--registry', 'none']);
     expect(none.code).toBe(0);

@@ -7,7 +7,13 @@ import {
 } from '../../../core/src/index.js';
 import { API_OPTIONS, type CommandSpec, type ParsedCommand, stringValue, TOKEN_OPTIONS } from '../args.js';
 import { type CliContext, readToken, resolveApiUrl, resolvePath, toolkitClient } from '../context.js';
-import { exportVariables, parseExportMode, resolveExportTarget, type Variables } from '../export.js';
+import {
+  assertExportTargetWritable,
+  exportVariables,
+  parseExportMode,
+  resolveExportTarget,
+  type Variables,
+} from '../export.js';
 import { dockerConfigFrom, REGISTRY_OPTIONS, registriesFrom } from './registries.js';
 
 export const loginSpec: CommandSpec = {
@@ -113,6 +119,7 @@ export async function runLogin(ctx: CliContext, { values }: ParsedCommand): Prom
   // Every flag is checked before the token is used, so a typo fails with nothing done.
   const mode = parseExportMode(stringValue(values, 'export') ?? 'auto');
   const target = resolveExportTarget(mode, ctx.io.env, (path) => resolvePath(ctx, path));
+  await assertExportTargetWritable(target);
   const registries = registriesFrom(values);
   const apiUrl = resolveApiUrl(values, ctx.io.env);
   const token = await readToken(values, ctx);
