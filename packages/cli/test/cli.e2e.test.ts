@@ -7,10 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type EmulatorHandle, startEmulator } from '../../../packages/emulator/src/index.js';
-import { expectNoLeak } from '../../../test/support/leaks.js';
 import { nodeRuntimes } from '../../../test/support/nodes.js';
 import { registryAvailable, startRegistries, startRegistry } from '../../../test/support/registry.js';
-import { Cleanup, type CliResult, runCli } from './run-cli.js';
+import { Cleanup, type CliResult, expectNoTokenInOutput, runCli } from './run-cli.js';
 
 // A role key whose encodings differ from its raw form (+ / = % " \), so every form is exercised.
 const TOKEN = 'ci-pusher-7f3a:Zx9+q/w=e%r"t\\y0K';
@@ -46,10 +45,7 @@ function cli(args: string[], options: Parameters<typeof runCli>[1] = {}): Promis
 }
 
 function expectClean(result: CliResult, token = TOKEN): void {
-  expectNoLeak(token, [
-    { name: 'stdout', text: result.stdout },
-    { name: 'stderr', text: result.stderr },
-  ]);
+  expectNoTokenInOutput(result, token);
 }
 
 async function dockerAuths(dir: string): Promise<string[]> {

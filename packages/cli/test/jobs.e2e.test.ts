@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type EmulatorHandle, startEmulator } from '../../../packages/emulator/src/index.js';
 import { expectNoLeak } from '../../../test/support/leaks.js';
-import { Cleanup, type CliResult, runCli } from './run-cli.js';
+import { Cleanup, type CliResult, expectNoTokenInOutput, runCli } from './run-cli.js';
 
 const TOKEN = 'jobs-access:jobs/secret+value=';
 const READONLY = 'reader-access:reader-secret';
@@ -42,10 +42,7 @@ function cli(args: string[], options: Parameters<typeof runCli>[1] = {}): Promis
 }
 
 function expectClean(result: CliResult, token = TOKEN): void {
-  expectNoLeak(token, [
-    { name: 'stdout', text: result.stdout },
-    { name: 'stderr', text: result.stderr },
-  ]);
+  expectNoTokenInOutput(result, token);
 }
 
 const firstLine = (text: string) => text.split('\n')[0] as string;

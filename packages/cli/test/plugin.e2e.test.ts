@@ -13,7 +13,7 @@ import { NODE24_PATH } from '../../../test/support/nodes.js';
 import { registryAvailable, startRegistries } from '../../../test/support/registry.js';
 import { listSetting } from '../src/plugin.js';
 import { runInProcess } from './in-process.js';
-import { Cleanup, type CliResult, runCli } from './run-cli.js';
+import { Cleanup, type CliResult, expectNoTokenInOutput, runCli } from './run-cli.js';
 
 const TOKEN = 'drone-access:dr0ne/secret+value=';
 const requireRegistry = process.env.REQUIRE_REAL_REGISTRY === '1';
@@ -60,10 +60,7 @@ async function plugin(
 }
 
 function expectClean(result: CliResult): void {
-  expectNoLeak(TOKEN, [
-    { name: 'stdout', text: result.stdout },
-    { name: 'stderr', text: result.stderr },
-  ]);
+  expectNoTokenInOutput(result, TOKEN);
 }
 
 async function auths(dir: string): Promise<string[]> {

@@ -7,6 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expectNoLeak } from '../../../test/support/leaks.js';
 import { REPO_ROOT } from '../../../test/support/nodes.js';
 
 export const CLI = join(REPO_ROOT, 'packages', 'cli', 'dist', 'index.js');
@@ -100,4 +101,12 @@ export class Cleanup {
   async run(): Promise<void> {
     await Promise.all(this.#tasks.splice(0).map((task) => task()));
   }
+}
+
+/** Fails the test when any form of `token` is in the run's stdout or stderr. */
+export function expectNoTokenInOutput(result: CliResult, token: string): void {
+  expectNoLeak(token, [
+    { name: 'stdout', text: result.stdout },
+    { name: 'stderr', text: result.stderr },
+  ]);
 }
